@@ -1,0 +1,11 @@
+"""WebSocket close codes Kirb uses, in one place (also listed in docs/API.md).
+
+Standard codes where one fits; 4xxx mirror the HTTP status of the same refusal.
+"""
+
+UNSUPPORTED_DATA = 1003  # a binary frame: Kirb speaks JSON text only
+MESSAGE_TOO_BIG = 1009  # an incoming frame over WS_MAX_INCOMING_FRAME_BYTES
+INTERNAL_ERROR = 1011
+TRY_AGAIN_LATER = 1013  # a dependency is down or the instance is full
+BAD_REQUEST = 4400  # invalid query string (location, since)
+SLOW_CONSUMER = 4408  # the client fell behind its outbox: reconnect with since=

@@ -1,0 +1,123 @@
+"""One channel-layer member per process, fanning events out to the local sockets.
+
+With one layer member per socket, Channels spends ~4x the CPU (see docs/BENCHMARKS.md):
+every socket polls its own channel and every event is copied to each of them in Redis.
+Here the hub joins each group its sockets need once (reference-counted: the first
+local socket joins, the last one leaves), receives each event once, and hands the
+already-encoded text to every interested socket, which queues it in its own bounded
+outbox. The hub never awaits a socket, so a slow reader cannot stall the others.
+"""
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from channels.layers import get_channel_layer
+
+from kirb_project import metrics
+from kirb_project.conf import kirb_setting
+
+logger = logging.getLogger(__name__)
+
+
+class Hub:
+    def __init__(self, loop):
+        self.loop = loop
+        self.layer = get_channel_layer()
+        self.channel = None
+        self.sockets = set()
+        self._members = defaultdict(set)  # group -> local sockets in it
+        self._joined = set()  # groups the hub is a layer member of
+        self._locks = defaultdict(asyncio.Lock)  # serialise join/leave per group
+        self._start_lock = asyncio.Lock()
+        self._tasks = []
+
+    async def _start(self):
+        async with self._start_lock:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel(prefix="kirb-hub.")
+                self._tasks = [
+                    asyncio.create_task(self._receive_loop(), name="kirb-hub-receive"),
+                    asyncio.create_task(self._refresh_loop(), name="kirb-hub-refresh"),
+                ]
+
+    async def join(self, socket, groups):
+        """Register ``socket`` for ``groups``; returns once the hub receives their events.
+
+        Waiting for the group join (also when another socket started it) is what makes
+        since= replay gap-free: the hub is in the group before the database is read.
+        """
+        await self._start()
+        self.sockets.add(socket)
+        metrics.active_websocket_connections.inc()
+        for group in groups:
+            self._members[group].add(socket)
+        for group in groups:
+            await self._sync_membership(group)
+
+    async def leave(self, socket):
+        if socket not in self.sockets:
+            return
+        self.sockets.discard(socket)
+        metrics.active_websocket_connections.dec()
+        groups = [group for group, members in self._members.items() if socket in members]
+        for group in groups:
+            self._members[group].discard(socket)
+        for group in groups:
+            await self._sync_membership(group)
+
+    async def _sync_membership(self, group):
+        """Make the layer membership match whether any local socket wants ``group``."""
+        async with self._locks[group]:
+            wanted = bool(self._members.get(group))
+            if wanted and group not in self._joined:
+                await self.layer.group_add(group, self.channel)
+                self._joined.add(group)
+            elif not wanted and group in self._joined:
+                self._joined.discard(group)
+                self._members.pop(group, None)
+                await self.layer.group_discard(group, self.channel)
+
+    def dispatch(self, event):
+        for socket in list(self._members.get(event["group"], ())):
+            socket.deliver(event)
+
+    async def _receive_loop(self):
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+                self.dispatch(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Hub could not receive from the channel layer; retrying")
+                await asyncio.sleep(1)
+
+    async def _refresh_loop(self):
+        """Re-join every group before channels_redis' group_expiry forgets the hub."""
+        while True:
+            await asyncio.sleep(kirb_setting("HUB_GROUP_REFRESH_SECONDS"))
+            for group in list(self._joined):
+                try:
+                    await self.layer.group_add(group, self.channel)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("Hub could not refresh group %s", group)
+
+
+_hub = None
+
+
+def get_hub():
+    """The process's hub, bound to the running event loop."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is None or _hub.loop is not loop:
+        _hub = Hub(loop)
+    return _hub
+
+
+def local_socket_count():
+    """Open sockets on this process (for /health; safe to call from any thread)."""
+    return len(_hub.sockets) if _hub is not None else 0

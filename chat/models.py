@@ -1,0 +1,111 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def is_visible_to(identity, *, visibility, poster_key, poster_ip):
+    """The rule of ``MessageQuerySet.visible_to`` for one live event (the hub's check)."""
+    if visibility == Message.Visibility.PUBLIC or poster_key == identity.key:
+        return True
+    return visibility == Message.Visibility.THROTTLED and poster_ip == identity.ip
+
+
+class MessageQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(is_deleted=False)
+
+    def visible_to(self, identity):
+        """What ``identity`` may read: public posts, plus its own shadowed ones.
+
+        A shadowbanned author sees their posts as normal (same composite key); a
+        shadow-throttled IP sees the posts made from that IP; nobody else sees either.
+        """
+        return self.live().filter(
+            Q(visibility=Message.Visibility.PUBLIC)
+            | Q(poster_key=identity.key)
+            | Q(visibility=Message.Visibility.THROTTLED, poster_ip=identity.ip)
+        )
+
+    def in_city(self, city):
+        return self.filter(location=city) if city else self
+
+    def before(self, cursor):
+        """Messages older than ``cursor`` in (created_at, id) order: a total order."""
+        return self.filter(Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, id__lt=cursor.id))
+
+    def after(self, cursor):
+        return self.filter(Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, id__gt=cursor.id))
+
+    def oldest_first(self):
+        return self.order_by("created_at", "id")
+
+
+class Message(models.Model):
+    class Type(models.TextChoices):
+        OFFERED = "offered", "Room offered"
+        REQUESTED = "requested", "Room requested"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        # Seen only by the author (composite key): shadowbanned identities.
+        SHADOWBANNED = "shadowbanned", "Shadowbanned (author only)"
+        # Seen only from the poster's IP: risky IPs before a hard ban.
+        THROTTLED = "throttled", "Shadow-throttled (poster's IP only)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    browser_id = models.CharField("poster's fingerprint", max_length=128, db_index=True)
+    message = models.TextField()
+    message_type = models.CharField(max_length=16, choices=Type.choices)
+    phone = models.CharField(max_length=20, blank=True)
+    location = models.CharField("city", max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    poster_key = models.CharField("poster's composite key", max_length=64, db_index=True)
+    poster_ip = models.GenericIPAddressField("poster's IP", null=True, blank=True, db_index=True)
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
+    is_deleted = models.BooleanField(default=False)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # "Latest N in a city" and "all cities" history, and since= replay.
+            models.Index(fields=["location", "created_at"], name="message_city_latest"),
+            models.Index(fields=["created_at", "id"], name="message_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_message_type_display()} in {self.location or 'any city'}: {self.message[:40]}"
+
+    @property
+    def timestamp(self):
+        return int(self.created_at.timestamp())
+
+    def as_wire(self, *, include_phone=False):
+        """The message object of the wire contract; the phone only for its poster."""
+        data = {
+            "id": str(self.id),
+            "browser_id": self.browser_id,
+            "message": self.message,
+            "message_type": self.message_type,
+            "timestamp": self.timestamp,
+            "location": self.location,
+        }
+        if include_phone:
+            data["phone"] = self.phone
+        return data
+
+
+class CityVisit(models.Model):
+    """One unique visitor (composite key) per UTC day, with the city they looked at."""
+
+    day = models.DateField()
+    visitor_key = models.CharField(max_length=64)
+    city = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "visitor_key"], name="one_visit_per_visitor_per_day")
+        ]
+        indexes = [models.Index(fields=["day", "city"], name="visit_day_city")]

@@ -1,0 +1,98 @@
+"""HTTP transport of the wire contract: parse, call a service, answer JSON."""
+
+import json
+from functools import wraps
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+from chat import services
+from kirb_project.errors import KirbError, InvalidInput, error_response
+
+
+class MethodNotAllowed(KirbError):
+    status = 405
+    code = "method_not_allowed"
+
+
+def api(*methods):
+    """A JSON endpoint: no CSRF (no cookies are involved) and a JSON 405 for other methods."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                response = error_response(
+                    MethodNotAllowed(f"Use {' or '.join(methods)} on this address.")
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            result = view(request, *args, **kwargs)
+            return JsonResponse(result, safe=False)
+
+        return wrapper
+
+    return decorator
+
+
+def read_json(request):
+    raw = request.body
+    if not raw.strip():
+        raise InvalidInput("The request body is empty; send a JSON object.", code="empty_body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("The request body is not valid UTF-8.", code="invalid_encoding") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, RecursionError, ValueError) as error:
+        detail = f" ({error.msg} at line {error.lineno} column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
+        raise InvalidInput(f"The request body is not valid JSON{detail}.", code="invalid_json") from None
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def index(request):
+    return render(request, "chat/index.html")
+
+
+@api("GET", "POST")
+def messages(request):
+    if request.method == "POST":
+        return services.post_message(request.identity, read_json(request))
+    return services.history(request.identity, request.GET)
+
+
+@api("GET")
+def contact(request, message_id):
+    return services.reveal_phone(request.identity, message_id)
+
+
+@api("GET")
+def cooldown(request):
+    return services.cooldown(request.identity)
+
+
+@api("POST")
+def report(request):
+    return services.report_message(request.identity, read_json(request))
+
+
+@api("POST")
+def track_visitor(request):
+    body = read_json(request) if request.body.strip() else {}
+    return services.track_visitor(request.identity, body)
+
+
+@api("GET")
+def daily_stats(request):
+    return services.daily_stats()
+
+
+@api("GET")
+def city_stats(request):
+    return services.city_stats(request.GET)

@@ -1,0 +1,22 @@
+"""ASGI entry point: Django for HTTP, Channels consumers for WebSockets."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kirb_project.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+# Django must be set up before anything imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from chat.routing import websocket_urlpatterns  # noqa: E402
+from security.middleware import WebSocketIdentityMiddleware, WebSocketOriginMiddleware  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": WebSocketOriginMiddleware(WebSocketIdentityMiddleware(URLRouter(websocket_urlpatterns))),
+    }
+)

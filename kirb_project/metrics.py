@@ -1,0 +1,39 @@
+"""Every Kirb metric, in one place.
+
+The first three names are fixed: existing dashboards query them. Labels are bounded
+(never a city, fingerprint or IP).
+"""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+active_websocket_connections = Gauge(
+    "active_websocket_connections", "Open WebSocket connections on this instance."
+)
+# A counter despite its name: dashboards take rate() of it.
+messages_per_second = Counter(
+    "messages_per_second", "Messages broadcast (rate() gives messages per second)."
+)
+contact_reveals_total = Counter("contact_reveals_total", "Phone numbers revealed.")
+
+broadcast_latency_seconds = Histogram(
+    "kirb_broadcast_latency_seconds",
+    "From a message's commit to its frame being queued for a local socket.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+websocket_frames_sent_total = Counter(
+    "kirb_websocket_frames_sent_total", "Frames written to WebSocket clients.", ["stream"]
+)
+websocket_frames_dropped_total = Counter(
+    "kirb_websocket_frames_dropped_total",
+    "Frames not delivered because a socket's outbox was full (slow consumer).",
+    ["stream"],
+)
+websocket_frames_rejected_total = Counter(
+    "kirb_websocket_frames_rejected_total",
+    "Incoming WebSocket frames refused (malformed, binary, oversized).",
+    ["reason"],
+)
+broadcast_publish_failures_total = Counter(
+    "kirb_broadcast_publish_failures_total",
+    "Events that could not be handed to the channel layer (clients catch up with since=).",
+)

@@ -1,0 +1,290 @@
+"""Django settings for Kirb: every value comes from the environment (or a ``.env`` file).
+
+The variables are documented in README.md and .env.example. Defaults are safe for a
+laptop (SQLite, local Redis, DEBUG off unless asked for); production mode (``DEBUG``
+false) refuses to start without a real ``SERVER_SECRET``.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from kirb_project.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    with_env_overrides,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A .env file next to manage.py fills in what the real environment does not set.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+DEBUG = env_bool("DEBUG", False)
+
+# --- Secrets -------------------------------------------------------------------------
+
+_DEV_SECRET = "kirb-insecure-development-secret"
+_MIN_SECRET_CHARS = 32
+SERVER_SECRET = env_str("SERVER_SECRET")
+if not SERVER_SECRET:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SERVER_SECRET is not set. In production mode (DEBUG=false) Kirb needs a real "
+            "secret of at least 32 characters: generate one with\n"
+            "  python -c 'import secrets; print(secrets.token_urlsafe(48))'\n"
+            "and put it in the environment or .env. For local development set DEBUG=true."
+        )
+    SERVER_SECRET = _DEV_SECRET
+elif not DEBUG and len(SERVER_SECRET) < _MIN_SECRET_CHARS:
+    raise ImproperlyConfigured(
+        f"SERVER_SECRET is too short ({len(SERVER_SECRET)} characters); production mode "
+        f"needs at least {_MIN_SECRET_CHARS}."
+    )
+
+# Django's own signing key is derived from SERVER_SECRET, so that the composite-key
+# HMAC and session signing never share a raw key.
+SECRET_KEY = hmac.new(SERVER_SECRET.encode(), b"django-secret-key", hashlib.sha256).hexdigest()
+
+# --- Hosts, origins, proxies ---------------------------------------------------------
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+
+# The one browser origin (scheme://host[:port]) allowed to call the API cross-site and
+# to open WebSockets. Empty: same-origin only (the Host must be in ALLOWED_HOSTS).
+ALLOWED_ORIGIN = env_str("ALLOWED_ORIGIN").rstrip("/")
+CORS_ALLOWED_ORIGINS = [ALLOWED_ORIGIN] if ALLOWED_ORIGIN else []
+CORS_ALLOW_HEADERS = ("content-type", "x-browser-fingerprint")
+CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
+
+
+def _parse_networks(name):
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or CIDR range.") from None
+    return networks
+
+
+# Peers allowed to tell us the client address (X-Forwarded-For, CF-Connecting-IP).
+TRUSTED_PROXIES = _parse_networks("TRUSTED_PROXIES")
+
+HOST = env_str("HOST", "127.0.0.1")
+PORT = env_int("PORT", 8000)
+# A stable name for this instance in /health and logs.
+INSTANCE_ID = env_str("INSTANCE_ID") or f"{socket.gethostname()}:{PORT}"
+
+# --- Applications --------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "channels",
+    "django_prometheus",
+    "security",
+    "chat",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "security.middleware.IdentityMiddleware",
+    "kirb_project.errors.KirbErrorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "kirb_project.urls"
+ASGI_APPLICATION = "kirb_project.asgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several server processes share one SQLite file in development and tests: WAL lets
+    # readers go on during a write, IMMEDIATE transactions plus a busy timeout make
+    # concurrent writers queue instead of failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache (security state) and channel layer (broadcast) -----------------------
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Every key Kirb writes starts with this prefix, so several deployments (or the test
+# suite) can share one Redis without touching each other's data.
+REDIS_PREFIX = env_str("REDIS_PREFIX", "kirb")
+REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 2.0)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_PREFIX,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+        },
+    }
+}
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py 8 times socket reads out after 5 s by default, exactly the
+            # channels_redis BZPOPMIN timeout: an idle hub would see spurious timeouts.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 5 + REDIS_TIMEOUT_SECONDS}],
+            "prefix": f"{REDIS_PREFIX}:layer",
+            # One hub channel per process receives every event for its sockets, so
+            # its queue must absorb a burst while the hub is busy (default is 100).
+            "capacity": env_int("CHANNEL_LAYER_CAPACITY", 2000),
+            "expiry": env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 60),
+        },
+    }
+}
+
+# --- Kirb tunables: one structure, each key overridable as KIRB_<KEY> ----------------
+
+KIRB_DEFAULTS = {
+    # Messages
+    "MESSAGE_MAX_CHARS": 500,
+    "PHONE_MIN_DIGITS": 10,
+    "PHONE_MAX_DIGITS": 15,
+    "CITY_MAX_CHARS": 64,
+    "FINGERPRINT_MAX_CHARS": 128,
+    "HISTORY_DEFAULT_LIMIT": 100,
+    "HISTORY_MAX_LIMIT": 500,
+    # How much a reconnecting /ws/events client may catch up on before it should
+    # reload history instead (one page of history).
+    "REPLAY_MAX_MESSAGES": 500,
+    "STATS_WINDOW_DAYS": 7,
+    # WebSockets: a socket's queue of frames not yet written. A reader this far behind
+    # is disconnected (and told to resume with since=) rather than grow memory.
+    "WS_OUTBOX_MAX_FRAMES": 256,
+    # Clients have nothing large to send; anything bigger is abuse.
+    "WS_MAX_INCOMING_FRAME_BYTES": 4096,
+    # channels_redis forgets group members after group_expiry (a day); the hub re-joins
+    # its groups well before that.
+    "HUB_GROUP_REFRESH_SECONDS": 3600,
+}
+KIRB = with_env_overrides(KIRB_DEFAULTS, "KIRB_")
+# Retention has its own, shorter variable name, as operators of the old server used it.
+KIRB["MESSAGE_RETENTION_HOURS"] = env_int("MESSAGE_RETENTION_HOURS", 48)
+
+# Request bodies are small JSON documents; anything larger is refused with 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 16 * 1024)
+
+# --- Static files (served by WhiteNoise, since daphne serves none) ---------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Security headers (production mode passes `manage.py check --deploy`) -------------
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG and not SECURE_SSL_REDIRECT:
+    # TLS is terminated by the load balancer in front of Kirb, which redirects to HTTPS.
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]
+
+# --- Locale, auth, logging -----------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [" + INSTANCE_ID + "] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "daphne": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from kirb_project.health import health
+
+urlpatterns = [
+    path("", include("chat.urls")),
+    path("health", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("", include("django_prometheus.urls")),
+]
+
+handler400 = "kirb_project.errors.bad_request"
+handler403 = "kirb_project.errors.permission_denied"
+handler404 = "kirb_project.errors.page_not_found"
+handler500 = "kirb_project.errors.server_error"

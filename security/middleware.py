@@ -1,0 +1,55 @@
+"""Attach the caller's identity to every HTTP request and WebSocket scope."""
+
+from urllib.parse import urlsplit
+
+from channels.security.websocket import WebsocketDenier
+from django.conf import settings
+from django.http.request import validate_host
+
+from security.identity import identity_for_request, identity_for_scope
+
+
+class IdentityMiddleware:
+    """HTTP: ``request.identity``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.identity = identity_for_request(request)
+        return self.get_response(request)
+
+
+class WebSocketIdentityMiddleware:
+    """ASGI: ``scope["identity"]`` for the consumers."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        scope = dict(scope, identity=identity_for_scope(scope))
+        return await self.app(scope, receive, send)
+
+
+class WebSocketOriginMiddleware:
+    """Refuse browser handshakes from other sites (cross-site WebSocket hijacking).
+
+    Allowed: no Origin (non-browser clients, which can send anything anyway), the
+    configured ALLOWED_ORIGIN, or an origin whose host is one of ALLOWED_HOSTS.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        origin = dict(scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
+        if origin and not origin_allowed(origin):
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def origin_allowed(origin):
+    if settings.ALLOWED_ORIGIN and origin.rstrip("/") == settings.ALLOWED_ORIGIN:
+        return True
+    host = urlsplit(origin).hostname or ""
+    return validate_host(host, settings.ALLOWED_HOSTS)

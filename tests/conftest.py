@@ -1,0 +1,87 @@
+"""Shared fixtures: a Redis namespace of our own, and real Kirb server processes.
+
+Server processes run ``manage.py serve`` on free loopback ports with the test run's
+environment (tests/settings.py), sharing its Redis namespace and test database.
+"""
+
+import shutil
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from kirb_project.instances import ServerProcess
+from tests.settings import TEST_ENV, TEST_RUN_DIR
+
+
+def delete_keys(client, pattern):
+    for key in client.scan_iter(match=pattern, count=1000):
+        client.delete(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_client():
+    """A client on the test Redis DB; everything under this run's prefix is removed at the end."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    yield client
+    delete_keys(client, f"{settings.REDIS_PREFIX}*")
+    client.close()
+    shutil.rmtree(TEST_RUN_DIR, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def clean_security_state(redis_client):
+    """Security state (the cache) starts empty in every test; channel-layer keys stay."""
+    delete_keys(redis_client, f"{settings.REDIS_PREFIX}:1:*")
+    yield
+
+
+def _database_url():
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    host = db["HOST"] or "localhost"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def server_env(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        return {**TEST_ENV, "DATABASE_URL": _database_url()}
+
+
+class ServerPool:
+    def __init__(self, env, log_dir):
+        self.env = env
+        self.log_dir = log_dir
+        self.started = []
+
+    def start(self, require_healthy=True, **extra_env):
+        log_path = self.log_dir / f"server-{len(self.started)}-{uuid.uuid4().hex[:6]}.log"
+        server = ServerProcess({**self.env, **extra_env}, log_path=log_path, require_healthy=require_healthy).start()
+        self.started.append(server)
+        return server
+
+    def stop_all(self):
+        for server in self.started:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(server_env, tmp_path_factory):
+    """Two long-lived instances, A and B, shared by the tests that only need them serving."""
+    pool = ServerPool(server_env, tmp_path_factory.mktemp("shared-servers"))
+    yield [pool.start(), pool.start()]
+    pool.stop_all()
+
+
+@pytest.fixture
+def start_server(server_env, tmp_path):
+    """Start instances of one's own (to kill, restart or configure); stopped after the test."""
+    pool = ServerPool(server_env, tmp_path)
+    yield pool.start
+    pool.stop_all()

@@ -1,0 +1,45 @@
+"""Settings of the test process, set up so that the suite touches nothing but its own.
+
+- Redis: the configured one (REDIS_URL), one on 127.0.0.1:6379, or an embedded one
+  started here; always DB index KIRB_TEST_REDIS_DB (default 13) and a key prefix unique
+  to this run, cleaned up afterwards.
+- Database: DATABASE_URL (e.g. PostgreSQL in CI) or SQLite; the test database is a file
+  so that the server processes the tests start can share it.
+
+The same environment is handed to those server processes (tests/conftest.py).
+"""
+
+import atexit
+import os
+import secrets
+import tempfile
+from urllib.parse import urlsplit, urlunsplit
+
+from kirb_project.embedded_redis import ensure_redis
+
+
+def _with_db_index(url, index):
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
+_redis_url, _embedded = ensure_redis(os.environ.get("REDIS_URL"))
+if _embedded is not None:
+    atexit.register(_embedded.stop)
+
+TEST_RUN_DIR = tempfile.mkdtemp(prefix="kirb-tests-")
+TEST_ENV = {
+    "REDIS_URL": _with_db_index(_redis_url, os.environ.get("KIRB_TEST_REDIS_DB", "13")),
+    "REDIS_PREFIX": f"kirbtest-{secrets.token_hex(4)}",
+    "SERVER_SECRET": secrets.token_urlsafe(48),
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "STATIC_ROOT": os.path.join(TEST_RUN_DIR, "static"),
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(TEST_ENV)
+
+from kirb_project.settings import *  # noqa: E402,F403
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(TEST_RUN_DIR, "kirb-test.sqlite3")}  # noqa: F405
