@@ -9,3 +9,9 @@ INTERNAL_ERROR = 1011
 TRY_AGAIN_LATER = 1013  # a dependency is down or the instance is full
 BAD_REQUEST = 4400  # invalid query string (location, since)
 SLOW_CONSUMER = 4408  # the client fell behind its outbox: reconnect with since=
+RATE_LIMITED = 4429  # the IP is blocked
+
+
+def for_error(error):
+    """The close code for a refusal: 4000 + its HTTP status, or 1013 for a 5xx."""
+    return TRY_AGAIN_LATER if error.status >= 500 else 4000 + error.status

@@ -20,6 +20,7 @@ from chat.models import is_visible_to
 from kirb_project import metrics
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import KirbError, as_kirb_error
+from security import policy
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ class FeedConsumer(AsyncWebsocketConsumer):
         self.hub = get_hub()
         try:
             self.params = StreamQueryForm.validate(dict(parse_qsl(self.scope["query_string"].decode("latin-1"))))
-        except KirbError as error:
-            await self.refuse(error, close_codes.BAD_REQUEST)
+            await database_sync_to_async(policy.check_not_blocked)(self.identity)
+        except Exception as exception:
+            await self.refuse(exception)
             return
         await self.accept()
         self.writer = asyncio.create_task(self.write_loop())
@@ -47,20 +49,23 @@ class FeedConsumer(AsyncWebsocketConsumer):
             await self.hub.join(self, events.groups_for_city(self.params["location"]))
             await self.start_stream()
         except Exception as exception:
-            error = as_kirb_error(exception)
-            if error is None:
-                logger.exception("Could not start a %s stream", self.stream)
-                await self.close(code=close_codes.INTERNAL_ERROR)
-            else:
-                await self.send_error(error)
-                await self.close(code=close_codes.TRY_AGAIN_LATER)
+            await self.refuse(exception)
 
     async def start_stream(self):
         """Hook for /ws/events replay; the krib stream goes live at once."""
 
-    async def refuse(self, error, code):
-        await self.accept()
-        await self.send_error(error)
+    async def refuse(self, exception):
+        """Tell the client why (where the stream allows it) and close with a matching code."""
+        error = as_kirb_error(exception)
+        if error is None:
+            logger.exception("Could not start a %s stream", self.stream, exc_info=exception)
+            code = close_codes.INTERNAL_ERROR
+        else:
+            code = close_codes.for_error(error)
+        if self.writer is None:
+            await self.accept()
+        if error is not None:
+            await self.send_error(error)
         await self.close(code=code)
 
     async def send_error(self, error):

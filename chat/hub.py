@@ -91,19 +91,24 @@ class Hub:
                 raise
             except Exception:
                 logger.exception("Hub could not receive from the channel layer; retrying")
-                await asyncio.sleep(1)
+                await asyncio.sleep(kirb_setting("HUB_RETRY_SECONDS"))
+                # Redis may have come back empty (no persistence): join the groups again.
+                await self._rejoin_groups()
 
     async def _refresh_loop(self):
         """Re-join every group before channels_redis' group_expiry forgets the hub."""
         while True:
             await asyncio.sleep(kirb_setting("HUB_GROUP_REFRESH_SECONDS"))
-            for group in list(self._joined):
-                try:
-                    await self.layer.group_add(group, self.channel)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    logger.exception("Hub could not refresh group %s", group)
+            await self._rejoin_groups()
+
+    async def _rejoin_groups(self):
+        for group in list(self._joined):
+            try:
+                await self.layer.group_add(group, self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("Hub could not re-join group %s; will retry", group)
 
 
 _hub = None

@@ -17,9 +17,10 @@ from django.utils import timezone
 from chat import events
 from chat.forms import CityStatsQueryForm, HistoryQueryForm, PostMessageForm, ReportForm, TrackVisitorForm
 from chat.models import CityVisit, Message
+from kirb_project import metrics
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import InvalidInput, NotFound
-from security import reports
+from security import policy, reports
 from security.identity import UNKNOWN_FINGERPRINT
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ logger = logging.getLogger(__name__)
 
 def post_message(identity, data):
     """Store a post and broadcast it once committed; returns the poster's view of it."""
+    policy.admit_action(identity, "post")
     cleaned = PostMessageForm.validate(data)
     identity = _poster_identity(identity, cleaned["browser_id"])
+    visibility = policy.screen_post(identity, cleaned["message"], honeypot=cleaned["website"])
     with transaction.atomic():
         message = Message.objects.create(
             browser_id=identity.fingerprint,
@@ -41,6 +44,7 @@ def post_message(identity, data):
             location=cleaned["location"],
             poster_key=identity.key,
             poster_ip=identity.ip,
+            visibility=visibility,
         )
         transaction.on_commit(partial(events.publish_message, message))
     return message.as_wire(include_phone=True)
@@ -89,11 +93,19 @@ def missed_since(identity, city, since_id):
 
 
 def reveal_phone(identity, message_id):
+    """The phone of a message, within the reveal limit.
+
+    Probing ids counts towards the write limits, but only a phone actually shown uses
+    up one of the reveals.
+    """
+    policy.admit_action(identity, f"reveal:{str(message_id)[:64]}")
     message = _visible_message(identity, message_id)
     if not message.phone:
         raise NotFound("This message has no phone number.", code="no_phone")
-    logger.info("Phone of message %s revealed to %s", message.id, identity.key)
-    return {"phone": message.phone}
+    reveals_remaining = policy.screen_reveal(identity)
+    metrics.contact_reveals_total.inc()
+    logger.info("phone of message %s revealed to key=%s", message.id, identity.key)
+    return {"phone": message.phone, "reveals_remaining": reveals_remaining}
 
 
 def _visible_message(identity, message_id):
@@ -108,7 +120,7 @@ def _visible_message(identity, message_id):
 
 
 def cooldown(identity):
-    return {"can_post": True, "remaining_seconds": 0}
+    return policy.cooldown(identity)
 
 
 # --- Reports -------------------------------------------------------------------------
@@ -116,19 +128,31 @@ def cooldown(identity):
 
 def report_message(identity, data):
     cleaned = ReportForm.validate(data)
+    policy.admit_action(identity, f"report:{cleaned['message_id']}")
     message = _visible_message(identity, cleaned["message_id"])
     if cleaned["reported_browser_id"] != message.browser_id:
         raise InvalidInput("reported_browser_id is not the poster of this message.", code="fingerprint_mismatch")
     if message.poster_key == identity.key or message.browser_id == identity.fingerprint:
         raise InvalidInput("You cannot report your own message.", code="own_message")
-    reports_on_ip = reports.record_report(identity, message)
-    return {"success": True, "message": "Thank you, the report was recorded.", "reports_on_ip": reports_on_ip}
+    outcome = reports.record_report(identity, message)
+    if outcome.delete_message and not message.is_deleted:
+        delete_message(message)
+    return {"success": True, "message": "Thank you, the report was recorded.", "reports_on_ip": outcome.reports_on_ip}
+
+
+def delete_message(message):
+    """Soft-delete, and tell every live client to drop it."""
+    with transaction.atomic():
+        Message.objects.filter(id=message.id).update(is_deleted=True)
+        message.is_deleted = True
+        transaction.on_commit(partial(events.publish_message_deleted, message))
 
 
 # --- Visitors and stats ---------------------------------------------------------------
 
 
 def track_visitor(identity, data):
+    policy.admit_action(identity, None)  # fired by every page load: not an action to profile
     cleaned = TrackVisitorForm.validate(data)
     today = timezone.now().date()
     city = cleaned["location"]

@@ -55,8 +55,8 @@ def free_port():
 class EmbeddedRedis:
     """A throw-away redis-server on a free loopback port."""
 
-    def __init__(self):
-        self.port = free_port()
+    def __init__(self, port=None):
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.directory = tempfile.mkdtemp(prefix="kirb-redis-")
         self.process = subprocess.Popen(

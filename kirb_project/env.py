@@ -49,6 +49,17 @@ def env_list(name, default=()):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_tuple(name, default):
+    """A comma-separated list of integers, e.g. ``KIRB_IP_RISK_REPORT_THRESHOLDS=2,4,6,8,10``."""
+    raw = _raw(name)
+    if raw is None:
+        return tuple(default)
+    try:
+        return tuple(int(item) for item in raw.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a comma-separated list of integers.") from None
+
+
 def _env_number(name, default, kind):
     raw = _raw(name)
     if raw is None:
@@ -63,7 +74,7 @@ def _env_number(name, default, kind):
 
 def with_env_overrides(defaults, prefix):
     """Copy ``defaults``, letting ``<prefix><KEY>`` override each key with the same type."""
-    readers = {bool: env_bool, int: env_int, float: env_float, str: env_str}
+    readers = {bool: env_bool, int: env_int, float: env_float, str: env_str, tuple: env_int_tuple}
     result = {}
     for key, default in defaults.items():
         reader = readers.get(type(default))

@@ -37,3 +37,20 @@ broadcast_publish_failures_total = Counter(
     "kirb_broadcast_publish_failures_total",
     "Events that could not be handed to the channel layer (clients catch up with since=).",
 )
+
+# --- Abuse defence -----------------------------------------------------------------
+
+security_rejections_total = Counter(
+    "kirb_security_rejections_total", "Requests refused by the abuse defence, by rule.", ["rule"]
+)
+rate_limit_rejections_total = Counter(
+    "kirb_rate_limit_rejections_total", "Requests refused by a rate limit, by limit type.", ["type"]
+)
+bot_detections_total = Counter(
+    "kirb_bot_detections_total", "Clients detected as automated, by detection rule.", ["rule"]
+)
+shadowbans_total = Counter("kirb_shadowbans_total", "Shadowbans imposed, by reason.", ["reason"])
+ip_blocks_total = Counter("kirb_ip_blocks_total", "IP blocks imposed, by reason.", ["reason"])
+content_filter_violations_total = Counter(
+    "kirb_content_filter_violations_total", "Posts refused by the content filter, by rule.", ["rule"]
+)

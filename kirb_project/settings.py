@@ -15,6 +15,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 from kirb_project.env import (
     env_bool,
@@ -167,6 +171,15 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # suite) can share one Redis without touching each other's data.
 REDIS_PREFIX = env_str("REDIS_PREFIX", "kirb")
 REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 2.0)
+# After Redis restarts, pooled connections are dead: retry a command once on a fresh
+# connection instead of failing the first request (only for connection errors, so a
+# hung Redis still costs one timeout, not two).
+_redis_retry = {
+    "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+}
+_async_redis_retry = {
+    "retry": AsyncRetry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+}
 
 CACHES = {
     "default": {
@@ -177,6 +190,7 @@ CACHES = {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
             "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
             "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+            "CONNECTION_POOL_KWARGS": _redis_retry,
         },
     }
 }
@@ -187,7 +201,7 @@ CHANNEL_LAYERS = {
         "CONFIG": {
             # redis-py 8 times socket reads out after 5 s by default, exactly the
             # channels_redis BZPOPMIN timeout: an idle hub would see spurious timeouts.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 5 + REDIS_TIMEOUT_SECONDS}],
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 5 + REDIS_TIMEOUT_SECONDS, **_async_redis_retry}],
             "prefix": f"{REDIS_PREFIX}:layer",
             # One hub channel per process receives every event for its sockets, so
             # its queue must absorb a burst while the hub is busy (default is 100).
@@ -220,8 +234,62 @@ KIRB_DEFAULTS = {
     # channels_redis forgets group members after group_expiry (a day); the hub re-joins
     # its groups well before that.
     "HUB_GROUP_REFRESH_SECONDS": 3600,
+    # After losing Redis, how long the hub waits before receiving (and re-joining) again.
+    "HUB_RETRY_SECONDS": 1.0,
+    # --- Abuse defence (security app). Windows and durations in seconds. ---
+    # Posting: one post per cooldown per composite key; the cooldown grows with the
+    # poster IP's risk level (below).
+    "POST_COOLDOWN_SECONDS": 60,
+    # Reveals: distinct phone numbers per composite key per window.
+    "REVEAL_LIMIT": 5,
+    "REVEAL_WINDOW_SECONDS": 3600,
+    # Burst: more write requests than this from one composite key in the window is a
+    # script, not a person: 429 and the IP blocked.
+    "BURST_LIMIT": 20,
+    "BURST_WINDOW_SECONDS": 2,
+    "BURST_BLOCK_SECONDS": 1800,
+    # Per-IP ceiling on write requests, whatever fingerprints it claims (a household
+    # or office shares an IP, hence far above one person's needs).
+    "IP_WRITE_LIMIT": 60,
+    "IP_WRITE_WINDOW_SECONDS": 60,
+    # Burst profiler: this many distinct action endpoints (a reveal, post or report of
+    # a given message) in the window is a scraper; a page load fires none of them.
+    "PROFILER_DISTINCT_ENDPOINTS": 5,
+    "PROFILER_WINDOW_MS": 500,
+    "PROFILER_SHADOWBAN_SECONDS": 86400,
+    "PROFILER_BLOCK_SECONDS": 1800,
+    # Content filter: violations within the window before a shadowban.
+    "FILTER_VIOLATION_LIMIT": 3,
+    "FILTER_VIOLATION_WINDOW_SECONDS": 86400,
+    "FILTER_SHADOWBAN_SECONDS": 86400,
+    "FILTER_MAX_CAPS_RATIO": 0.7,
+    "FILTER_MIN_LETTERS_FOR_CAPS": 20,
+    "FILTER_MAX_REPEATED_CHAR_RUN": 5,
+    "FILTER_MAX_REPEATED_WORD_SHARE": 0.4,
+    "FILTER_MIN_WORDS_FOR_REPETITION": 5,
+    "FILTER_MIN_PHONE_DIGITS": 10,
+    # Reports: distinct reporters of one fingerprint.
+    "REPORTS_SHADOWBAN_THRESHOLD": 3,
+    "REPORTS_DELETE_THRESHOLD": 5,
+    # IP reputation: distinct reporters of messages posted from an IP within the window
+    # raise its risk level. Levels 1-3 lengthen the post cooldown (level 0 is
+    # POST_COOLDOWN_SECONDS), level 4 shadow-throttles (posts visible from that IP
+    # only), level 5 shadowbans every post from it.
+    "IP_RISK_WINDOW_SECONDS": 7 * 86400,
+    "IP_RISK_REPORT_THRESHOLDS": (2, 4, 6, 8, 10),
+    "IP_RISK_POST_COOLDOWNS_SECONDS": (300, 900, 7200),
+    # Automation: a TLS fingerprint header set by a trusted load balancer, and its deny
+    # list (comma-separated hashes); user agents are matched against
+    # security/data/automation_user_agents.txt.
+    "TLS_FINGERPRINT_HEADER": "X-JA3-Hash",
+    "TLS_FINGERPRINT_DENYLIST": "",
 }
 KIRB = with_env_overrides(KIRB_DEFAULTS, "KIRB_")
+if len(KIRB["IP_RISK_REPORT_THRESHOLDS"]) != 5 or len(KIRB["IP_RISK_POST_COOLDOWNS_SECONDS"]) != 3:
+    raise ImproperlyConfigured(
+        "KIRB_IP_RISK_REPORT_THRESHOLDS needs 5 numbers (levels 1-5) and "
+        "KIRB_IP_RISK_POST_COOLDOWNS_SECONDS 3 (levels 1-3)."
+    )
 # Retention has its own, shorter variable name, as operators of the old server used it.
 KIRB["MESSAGE_RETENTION_HOURS"] = env_int("MESSAGE_RETENTION_HOURS", 48)
 

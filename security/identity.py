@@ -27,10 +27,12 @@ class Identity:
     fingerprint: str
     key: str
     user_agent: str = ""
+    # The TLS client fingerprint (JA3/JA4) a trusted load balancer measured; "" otherwise.
+    tls_fingerprint: str = ""
 
     def with_fingerprint(self, fingerprint):
         """The same client under another fingerprint (a body ``browser_id`` without header)."""
-        return build_identity(self.ip, fingerprint, self.user_agent)
+        return build_identity(self.ip, fingerprint, self.user_agent, self.tls_fingerprint)
 
 
 def parse_ip(value):
@@ -51,6 +53,11 @@ def parse_ip(value):
 
 def _is_trusted(address):
     return any(address in network for network in settings.TRUSTED_PROXIES)
+
+
+def peer_is_trusted(peer):
+    address = parse_ip(peer or "")
+    return address is not None and _is_trusted(address)
 
 
 def client_ip(peer, headers):
@@ -96,15 +103,27 @@ def composite_key(ip, fingerprint):
     ).hexdigest()
 
 
-def build_identity(ip, fingerprint, user_agent=""):
+def build_identity(ip, fingerprint, user_agent="", tls_fingerprint=""):
     fingerprint = clean_fingerprint(fingerprint)
-    return Identity(ip=ip, fingerprint=fingerprint, key=composite_key(ip, fingerprint), user_agent=user_agent)
+    return Identity(
+        ip=ip,
+        fingerprint=fingerprint,
+        key=composite_key(ip, fingerprint),
+        user_agent=user_agent,
+        tls_fingerprint=tls_fingerprint,
+    )
+
+
+def _identity(peer, headers, fingerprint):
+    tls_fingerprint = ""
+    if peer_is_trusted(peer):  # only a load balancer we trust can have measured it
+        tls_fingerprint = headers.get(kirb_setting("TLS_FINGERPRINT_HEADER").lower(), "").strip()
+    return build_identity(client_ip(peer, headers), fingerprint, headers.get("user-agent", ""), tls_fingerprint)
 
 
 def identity_for_request(request):
     headers = {name.lower(): value for name, value in request.headers.items()}
-    ip = client_ip(request.META.get("REMOTE_ADDR", ""), headers)
-    return build_identity(ip, headers.get(FINGERPRINT_HEADER), headers.get("user-agent", ""))
+    return _identity(request.META.get("REMOTE_ADDR", ""), headers, headers.get(FINGERPRINT_HEADER))
 
 
 def identity_for_scope(scope):
@@ -113,7 +132,5 @@ def identity_for_scope(scope):
         name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])
     }
     peer = (scope.get("client") or ("", 0))[0]
-    ip = client_ip(peer, headers)
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    fingerprint = headers.get(FINGERPRINT_HEADER) or (query.get("fp") or [None])[0]
-    return build_identity(ip, fingerprint, headers.get("user-agent", ""))
+    return _identity(peer, headers, headers.get(FINGERPRINT_HEADER) or (query.get("fp") or [None])[0])

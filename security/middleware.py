@@ -1,22 +1,37 @@
 """Attach the caller's identity to every HTTP request and WebSocket scope."""
 
+import logging
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import validate_host
 
+from redis.exceptions import RedisError
+
+from kirb_project.errors import KirbError, error_response
+from security import policy
 from security.identity import identity_for_request, identity_for_scope
+
+logger = logging.getLogger(__name__)
 
 
 class IdentityMiddleware:
-    """HTTP: ``request.identity``."""
+    """HTTP: ``request.identity``, and no further for a blocked IP."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.identity = identity_for_request(request)
+        try:
+            policy.check_not_blocked(request.identity)
+        except KirbError as error:
+            return error_response(error)
+        except RedisError:
+            # Reads still work from the database; every action checks Redis again
+            # and answers 503, so nothing is accepted unchecked.
+            logger.debug("Block check skipped: Redis unavailable")
         return self.get_response(request)
 
 

@@ -23,3 +23,67 @@ class Report(models.Model):
 
     def __str__(self):
         return f"Report on {self.reported_fingerprint} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class EnforcementQuerySet(models.QuerySet):
+    def active(self):
+        now = timezone.now()
+        return self.filter(lifted_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class Reason(models.TextChoices):
+    HONEYPOT = "honeypot", "Honeypot field filled"
+    CONTENT_FILTER = "content_filter", "Repeated content-filter violations"
+    BURST_PROFILER = "burst_profiler", "Burst profiler (scripted access)"
+    BURST_LIMIT = "burst_limit", "Burst of write requests"
+    REPORTS = "reports", "Reported by distinct readers"
+    MODERATOR = "moderator", "Moderator"
+
+
+class Shadowban(models.Model):
+    """The durable record of a shadowban; Redis holds the copy enforced on the hot path."""
+
+    class Target(models.TextChoices):
+        KEY = "key", "Composite key"
+        FINGERPRINT = "fingerprint", "Fingerprint"
+
+    target_type = models.CharField(max_length=16, choices=Target.choices)
+    target = models.CharField(max_length=128, db_index=True)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: permanent.")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnforcementQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Shadowban of {self.get_target_type_display().lower()} {self.target[:16]} ({self.reason})"
+
+
+class IPBlock(models.Model):
+    """The durable record of an IP block; Redis holds the copy enforced on the hot path."""
+
+    ip = models.GenericIPAddressField(db_index=True)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnforcementQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Block of {self.ip} ({self.reason})"
+
+
+class BotDetection(models.Model):
+    """A client flagged as automated, for moderators to review."""
+
+    rule = models.CharField(max_length=32)
+    composite_key = models.CharField(max_length=64, db_index=True)
+    ip = models.GenericIPAddressField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.rule} from {self.ip}"

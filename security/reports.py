@@ -1,19 +1,34 @@
-"""Reports by readers against a message's poster."""
+"""Reports by readers: distinct reporters of a fingerprint lead to a ban, then deletion.
+
+A reporter is counted once per reported fingerprint however often they report (a Redis
+set of composite keys); each report also counts against the IP the message was posted
+from (security.reputation), never the reporter's.
+"""
 
 import logging
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from security.models import Report
+from kirb_project.conf import kirb_setting
+from security import reputation, shadowban, store
+from security.models import Reason, Report
 
 logger = logging.getLogger("kirb.security")
 
 
-def record_report(reporter, message):
-    """Store one report per reporter per message; returns the reports on the poster's IP.
+@dataclass(frozen=True)
+class ReportOutcome:
+    reports_on_ip: int
+    delete_message: bool
 
-    Reporting the same message again is accepted and changes nothing.
-    """
+
+def _reporters_key(fingerprint):
+    return store.key("reports", "fingerprint", fingerprint)
+
+
+def record_report(reporter, message):
+    """Store the report and apply the thresholds; the caller deletes the message if told."""
     try:
         with transaction.atomic():
             Report.objects.create(
@@ -24,9 +39,15 @@ def record_report(reporter, message):
                 reporter_key=reporter.key,
             )
     except IntegrityError:
-        pass
+        pass  # the same reporter again: recorded once, counted once
     else:
-        logger.info("Report on message %s by %s", message.id, reporter.key)
-    if not message.poster_ip:
-        return 0
-    return Report.objects.filter(poster_ip=message.poster_ip).values("reporter_key").distinct().count()
+        logger.info("report on message %s by key=%s", message.id, reporter.key)
+
+    reporters = store.add_distinct(_reporters_key(message.browser_id), reporter.key)
+    reports_on_ip = reputation.record_report(message.poster_ip, reporter.key) if message.poster_ip else 0
+    if reporters == kirb_setting("REPORTS_SHADOWBAN_THRESHOLD"):
+        shadowban.shadowban_fingerprint(message.browser_id, reason=Reason.REPORTS)
+    return ReportOutcome(
+        reports_on_ip=reports_on_ip,
+        delete_message=reporters >= kirb_setting("REPORTS_DELETE_THRESHOLD"),
+    )

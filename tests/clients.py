@@ -11,7 +11,13 @@ from websockets.sync.client import connect
 
 FRAME_TIMEOUT_SECONDS = 5
 
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+
 _fingerprints = itertools.count()
+_addresses = itertools.count(1)
 
 
 def new_fingerprint():
@@ -19,17 +25,36 @@ def new_fingerprint():
     return f"fp-{uuid.uuid4().hex[:12]}-{next(_fingerprints)}"
 
 
-class Browser:
-    """One person: a fingerprint, talking HTTP to one server."""
+def new_ip():
+    """A fresh client address from the benchmarking range 198.18.0.0/15.
 
-    def __init__(self, server, fingerprint=None, headers=None):
+    Only ever a header value (X-Forwarded-For through the trusted loopback proxy):
+    no traffic goes to it.
+    """
+    n = next(_addresses)
+    return f"198.{18 + n // 65536 % 2}.{n // 256 % 256}.{n % 256}"
+
+
+def identity_headers(fingerprint, ip):
+    return {"X-Browser-Fingerprint": fingerprint, "X-Forwarded-For": ip, "User-Agent": BROWSER_USER_AGENT}
+
+
+class Browser:
+    """One person: a fingerprint and a network address, talking HTTP to one server."""
+
+    def __init__(self, server, fingerprint=None, ip=None, headers=None):
         self.server = server
         self.fingerprint = fingerprint or new_fingerprint()
+        self.ip = ip or new_ip()
         self.http = httpx.Client(
             base_url=server.url,
-            headers={"X-Browser-Fingerprint": self.fingerprint, **(headers or {})},
+            headers={**identity_headers(self.fingerprint, self.ip), **(headers or {})},
             timeout=10,
         )
+
+    def on(self, server):
+        """The same person talking to another instance."""
+        return Browser(server, self.fingerprint, self.ip)
 
     def post(self, text="2BHK near the metro, family preferred", message_type="offered", location="Pune", **extra):
         return self.http.post(
@@ -51,11 +76,18 @@ class Browser:
 class Socket:
     """A WebSocket client that reads JSON frames with a timeout."""
 
-    def __init__(self, server, path="/ws/events", fingerprint=None, **query):
+    def __init__(self, server, path="/ws/events", fingerprint=None, ip=None, **query):
         params = {key: value for key, value in query.items() if value is not None}
         params["fp"] = fingerprint or new_fingerprint()
         self.fingerprint = params["fp"]
-        self.ws = connect(f"{server.ws_url}{path}?{urlencode(params)}", open_timeout=10, close_timeout=2)
+        self.ip = ip or new_ip()
+        self.ws = connect(
+            f"{server.ws_url}{path}?{urlencode(params)}",
+            open_timeout=10,
+            close_timeout=2,
+            additional_headers={"X-Forwarded-For": self.ip},
+            user_agent_header=BROWSER_USER_AGENT,
+        )
 
     def recv(self, timeout=FRAME_TIMEOUT_SECONDS):
         return json.loads(self.ws.recv(timeout=timeout))
@@ -85,3 +117,7 @@ class Socket:
 
 def message_ids(frames):
     return [frame["data"]["id"] if "data" in frame else frame["id"] for frame in frames]
+
+
+def is_replay_complete(frame):
+    return frame["type"] == "notice" and frame["data"]["code"] == "replay_complete"

@@ -16,9 +16,10 @@ from kirb_project.instances import ServerProcess
 from tests.settings import TEST_ENV, TEST_RUN_DIR
 
 
-def delete_keys(client, pattern):
+def delete_keys(client, pattern, keep_prefix=None):
     for key in client.scan_iter(match=pattern, count=1000):
-        client.delete(key)
+        if keep_prefix is None or not key.startswith(keep_prefix):
+            client.delete(key)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,8 +34,8 @@ def redis_client():
 
 @pytest.fixture(autouse=True)
 def clean_security_state(redis_client):
-    """Security state (the cache) starts empty in every test; channel-layer keys stay."""
-    delete_keys(redis_client, f"{settings.REDIS_PREFIX}:1:*")
+    """Security state starts empty in every test; the running servers' channel-layer keys stay."""
+    delete_keys(redis_client, f"{settings.REDIS_PREFIX}:*", keep_prefix=f"{settings.REDIS_PREFIX}:layer".encode())
     yield
 
 

@@ -36,6 +36,11 @@ TEST_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "STATIC_ROOT": os.path.join(TEST_RUN_DIR, "static"),
     "LOG_LEVEL": "WARNING",
+    # The test clients play many people from many networks: each sends its own
+    # X-Forwarded-For, believed because the tests connect from loopback.
+    "TRUSTED_PROXIES": "127.0.0.1/32",
+    # A TLS client fingerprint the "load balancer" (the tests) reports for bots.
+    "KIRB_TLS_FINGERPRINT_DENYLIST": "e7d705a3286e19ea42f587b344ee6865,deny-ja4-example",
 }
 os.environ.update(TEST_ENV)
 

@@ -37,7 +37,7 @@ def test_post_returns_the_message_with_the_posters_own_phone(server):
     assert posted["message_type"] == "offered"
     assert before <= posted["timestamp"] <= time.time() + 1
     stored = Message.objects.get(id=posted["id"])
-    assert stored.phone == "+919876543210" and stored.poster_ip == "127.0.0.1"
+    assert stored.phone == "+919876543210" and stored.poster_ip == poster.ip
 
 
 def test_history_is_oldest_first_without_phones_and_pages_backwards(server):
@@ -64,7 +64,7 @@ def test_reveal_gives_the_phone_and_404s_otherwise(server):
     with_phone = Browser(server).post_ok("Room with phone", phone="9876543210")
     without_phone = Browser(server).post_ok("Room without phone")
     reader = Browser(server)
-    assert reader.get(f"/api/contact/{with_phone['id']}").json() == {"phone": "9876543210"}
+    assert reader.get(f"/api/contact/{with_phone['id']}").json() == {"phone": "9876543210", "reveals_remaining": 4}
     for missing in (without_phone["id"], "6f1c3f9e-0000-4000-8000-000000000000", "not-a-uuid"):
         response = reader.get(f"/api/contact/{missing}")
         assert response.status_code == 404

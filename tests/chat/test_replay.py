@@ -5,13 +5,9 @@ import threading
 import pytest
 
 from chat.models import Message
-from tests.clients import Browser, Socket, message_ids
+from tests.clients import Browser, Socket, is_replay_complete, message_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def is_replay_complete(frame):
-    return frame["type"] == "notice" and frame["data"]["code"] == "replay_complete"
 
 
 def test_reconnect_with_since_replays_exactly_the_missed_messages_then_live(servers):

@@ -1,0 +1,28 @@
+"""One line to the ``kirb.security`` log and one labelled counter per refusal.
+
+Logs name the composite key only: never a phone number, and never the raw IP and
+fingerprint pair the key hides.
+"""
+
+import logging
+
+from kirb_project import metrics
+
+logger = logging.getLogger("kirb.security")
+
+
+def reject(identity, rule, error, *, limit_type=None):
+    """Count and log the refusal of ``identity`` under ``rule``, then raise ``error``."""
+    metrics.security_rejections_total.labels(rule=rule).inc()
+    if limit_type:
+        metrics.rate_limit_rejections_total.labels(type=limit_type).inc()
+    logger.info("rejected rule=%s key=%s status=%s", rule, identity.key, error.status)
+    raise error
+
+
+def bot_detected(identity, rule):
+    from security.models import BotDetection
+
+    metrics.bot_detections_total.labels(rule=rule).inc()
+    logger.warning("bot detected rule=%s key=%s", rule, identity.key)
+    BotDetection.objects.create(rule=rule, composite_key=identity.key, ip=identity.ip)

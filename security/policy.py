@@ -1,0 +1,106 @@
+"""The abuse-defence rules as the chat services see them: one call per decision.
+
+chat.services calls these; HTTP views and WebSocket consumers never do, except
+``check_not_blocked``, which the transports run on every request and handshake.
+"""
+
+from functools import lru_cache
+
+from chat.models import Message
+from kirb_project import metrics
+from kirb_project.conf import kirb_setting
+from kirb_project.errors import PolicyViolation, RateLimited
+from security import audit, automation, blocks, profiler, ratelimit, reputation, shadowban, store
+from security.content_filter import ContentFilter, FilterConfig
+from security.models import Reason
+
+
+def check_not_blocked(identity):
+    remaining = blocks.blocked_for(identity.ip)
+    if remaining:
+        audit.reject(
+            identity,
+            "ip_blocked",
+            RateLimited("Your network is temporarily blocked; try again later.", code="ip_blocked", retry_after_seconds=remaining),
+        )
+
+
+def admit_action(identity, endpoint):
+    """Every action (post, reveal, report, visitor count) passes the write limits first.
+
+    ``endpoint`` names the action and its target for the burst profiler; None for an
+    action a page load fires, which the profiler must not count.
+    """
+    ratelimit.check_burst(identity)
+    ratelimit.check_ip_ceiling(identity)
+    if endpoint is not None:
+        profiler.record_action(identity, endpoint)
+
+
+def screen_post(identity, text, honeypot):
+    """Refuse a post (403/429) or return the visibility it gets."""
+    if honeypot:
+        audit.bot_detected(identity, Reason.HONEYPOT)
+        shadowban.shadowban_key(identity, reason=Reason.HONEYPOT)
+        audit.reject(identity, "honeypot", PolicyViolation("This post cannot be published.", code="policy_violation"))
+
+    verdict = _content_filter().check(text)
+    if verdict is not None:
+        metrics.content_filter_violations_total.labels(rule=verdict.rule).inc()
+        _count_violation(identity)
+        audit.reject(identity, "content_filter", PolicyViolation(verdict.message, code="content_filter", rule=verdict.rule))
+
+    policy = reputation.post_policy(identity.ip)
+    ratelimit.claim_post_slot(identity, policy.cooldown_seconds)
+
+    if policy.shadowbanned or shadowban.is_shadowbanned(identity):
+        return Message.Visibility.SHADOWBANNED
+    rule = automation.automation_rule(identity)
+    if rule is not None:
+        audit.bot_detected(identity, rule)
+        return Message.Visibility.THROTTLED
+    return Message.Visibility.THROTTLED if policy.throttled else Message.Visibility.PUBLIC
+
+
+def _count_violation(identity):
+    """FILTER_VIOLATION_LIMIT refused posts within the window earn a shadowban."""
+    violations = store.distinct_in_window(
+        store.key("violations", identity.key), window_ms=kirb_setting("FILTER_VIOLATION_WINDOW_SECONDS") * 1000
+    )
+    if violations == kirb_setting("FILTER_VIOLATION_LIMIT"):
+        shadowban.shadowban_key(identity, reason=Reason.CONTENT_FILTER, seconds=kirb_setting("FILTER_SHADOWBAN_SECONDS"))
+
+
+def screen_reveal(identity):
+    """Refuse a reveal (always as an ordinary 429) or return the reveals left."""
+    if shadowban.is_shadowbanned(identity):
+        ratelimit.reject_reveal(identity, "shadowbanned_reveal", kirb_setting("REVEAL_WINDOW_SECONDS"))
+    rule = automation.automation_rule(identity)
+    if rule is not None:
+        audit.bot_detected(identity, rule)
+        ratelimit.reject_reveal(identity, "automation_reveal", kirb_setting("REVEAL_WINDOW_SECONDS"))
+    return ratelimit.check_reveal(identity)
+
+
+def cooldown(identity):
+    """Read-only: what the post cooldown has left, consuming nothing."""
+    remaining = ratelimit.post_cooldown_remaining(identity)
+    return {"can_post": remaining <= 0, "remaining_seconds": int(-(-remaining // 1))}
+
+
+@lru_cache(maxsize=4)
+def _filter_for(config):
+    return ContentFilter(config)
+
+
+def _content_filter():
+    return _filter_for(
+        FilterConfig(
+            max_caps_ratio=kirb_setting("FILTER_MAX_CAPS_RATIO"),
+            min_letters_for_caps=kirb_setting("FILTER_MIN_LETTERS_FOR_CAPS"),
+            max_repeated_char_run=kirb_setting("FILTER_MAX_REPEATED_CHAR_RUN"),
+            max_repeated_word_share=kirb_setting("FILTER_MAX_REPEATED_WORD_SHARE"),
+            min_words_for_repetition=kirb_setting("FILTER_MIN_WORDS_FOR_REPETITION"),
+            min_phone_digits=kirb_setting("FILTER_MIN_PHONE_DIGITS"),
+        )
+    )

@@ -1,0 +1,112 @@
+"""Enforcement state in Redis: key names and the atomic operations on them.
+
+Every read-then-write runs as one Lua script, so instances racing on one identity
+cannot exceed a limit. Scripts take the time from Redis (TIME), so instances with
+skewed clocks agree on windows. Keys live under ``<REDIS_PREFIX>:sec:``.
+"""
+
+import uuid
+
+from django.conf import settings
+from django_redis import get_redis_connection
+
+# Sliding-window log: KEYS[1] a sorted set of hits scored by time in ms.
+# ARGV: limit, window_ms, member (unique per hit).
+# Returns {allowed (1/0), retry_after_ms, count}.
+_SLIDING_WINDOW = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < limit then
+    redis.call('ZADD', KEYS[1], now, ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], window)
+    return {1, 0, count + 1}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tonumber(oldest[2]) + window - now, count}
+"""
+
+# Distinct members within a window: KEYS[1] sorted set; ARGV: window_ms, member.
+# Records the member and returns how many distinct members the window holds.
+_DISTINCT_IN_WINDOW = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], window)
+return redis.call('ZCARD', KEYS[1])
+"""
+
+# A set of distinct members with a TTL renewed on every add: KEYS[1]; ARGV: member,
+# ttl_seconds (0: no expiry). Returns the set's size.
+_ADD_DISTINCT = """
+redis.call('SADD', KEYS[1], ARGV[1])
+if tonumber(ARGV[2]) > 0 then
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return redis.call('SCARD', KEYS[1])
+"""
+
+
+def redis():
+    return get_redis_connection("default")
+
+
+def key(*parts):
+    return ":".join([settings.REDIS_PREFIX, "sec", *map(str, parts)])
+
+
+def _script(source):
+    registered = {}
+
+    def run(keys, args):
+        client = redis()
+        script = registered.get(id(client))
+        if script is None:
+            script = registered[id(client)] = client.register_script(source)
+        return script(keys=keys, args=args)
+
+    return run
+
+
+_sliding_window = _script(_SLIDING_WINDOW)
+_distinct_in_window = _script(_DISTINCT_IN_WINDOW)
+_add_distinct = _script(_ADD_DISTINCT)
+
+
+def hit(window_key, *, limit, window_seconds):
+    """Count one hit in a sliding window. Returns ``(allowed, retry_after_seconds, count)``."""
+    allowed, retry_after_ms, count = _sliding_window([window_key], [limit, int(window_seconds * 1000), uuid.uuid4().hex])
+    return bool(allowed), retry_after_ms / 1000, count
+
+
+def distinct_in_window(window_key, member=None, *, window_ms):
+    """Record ``member`` (default: a new one) and count the distinct members in the window."""
+    return _distinct_in_window([window_key], [window_ms, member or uuid.uuid4().hex])
+
+
+def add_distinct(set_key, member, *, ttl_seconds=0):
+    return _add_distinct([set_key], [member, ttl_seconds])
+
+
+def claim(claim_key, seconds):
+    """SET NX with expiry: True if claimed now; else the seconds until it is free."""
+    if redis().set(claim_key, 1, nx=True, px=int(seconds * 1000)):
+        return True, 0.0
+    remaining_ms = redis().pttl(claim_key)
+    return False, max(remaining_ms, 0) / 1000
+
+
+def remaining_seconds(some_key):
+    """Seconds until ``some_key`` expires; 0 when absent, None when it never expires."""
+    ttl_ms = redis().pttl(some_key)
+    if ttl_ms == -2:
+        return 0.0
+    if ttl_ms == -1:
+        return None
+    return ttl_ms / 1000
