@@ -24,6 +24,8 @@ from security import policy
 
 logger = logging.getLogger(__name__)
 
+_CLOSE_AFTER_FLUSH = object()  # outbox sentinel: close with 1012 once what precedes it is sent
+
 
 class FeedConsumer(AsyncWebsocketConsumer):
     """/ws: one bare message object per frame, so the existing krib client parses each."""
@@ -110,11 +112,26 @@ class FeedConsumer(AsyncWebsocketConsumer):
         self.closing = True
         asyncio.ensure_future(self.close(code=close_codes.SLOW_CONSUMER))
 
+    def drain(self):
+        """The instance is stopping: flush what is queued, then close with 1012."""
+        self.enqueue_notice("draining", "This server is restarting; reconnect to continue.")
+        self.closing = True
+        try:
+            self.outbox.put_nowait(_CLOSE_AFTER_FLUSH)
+        except asyncio.QueueFull:  # too far behind to flush: it resumes with since=
+            asyncio.ensure_future(self.close(code=close_codes.SERVICE_RESTART))
+
+    def enqueue_notice(self, code, message):
+        """The krib stream carries message objects only: no notices."""
+
     async def write_loop(self):
         sent = metrics.websocket_frames_sent_total.labels(stream=self.stream)
         try:
             while True:
                 frame = await self.outbox.get()
+                if frame is _CLOSE_AFTER_FLUSH:
+                    await self.close(code=close_codes.SERVICE_RESTART)
+                    return
                 await self.send(text_data=frame)
                 sent.inc()
         except asyncio.CancelledError:
@@ -147,6 +164,7 @@ class EventsConsumer(FeedConsumer):
     async def websocket_connect(self, message):
         self.replaying = False
         self.held = []
+        self.replayed_ids = frozenset()
         await super().websocket_connect(message)
 
     def frame_for(self, event):
@@ -156,9 +174,10 @@ class EventsConsumer(FeedConsumer):
         since = self.params["since"]
         if since is None:
             return
-        # Live events arriving during the replay are held back, then sent unless the
-        # replay already contained them: no gap (the hub joined before the read), no
-        # duplicate, and replayed messages before live ones.
+        # No gap: the hub joined the groups before the database is read. Replayed
+        # messages before live ones: live events arriving meanwhile are held back. No
+        # duplicate: a message both read and published around the read is skipped when
+        # its live event comes, during the replay or after it.
         self.replaying = True
         try:
             missed, truncated = await database_sync_to_async(services.missed_since)(
@@ -167,17 +186,15 @@ class EventsConsumer(FeedConsumer):
         except KirbError as error:
             missed, truncated = [], False
             await self.send_error(error)
-        replayed_ids = set()
+        self.replayed_ids = frozenset(str(message.id) for message in missed)
         for message in missed:
-            replayed_ids.add(str(message.id))
             self.enqueue(events.envelope(events.MESSAGE, message.as_wire()))
-        held, self.held, self.replaying = self.held, [], False
-        for event in held:
-            if event["message_id"] not in replayed_ids or event["kind"] != events.MESSAGE:
-                self.deliver(event)
         self.enqueue(
             events.envelope(events.NOTICE, {"code": "replay_complete", "count": len(missed), "truncated": truncated})
         )
+        held, self.held, self.replaying = self.held, [], False
+        for event in held:
+            self.deliver(event)
 
     def deliver(self, event):
         if self.replaying:
@@ -186,10 +203,15 @@ class EventsConsumer(FeedConsumer):
                 self.held, self.replaying = [], False
                 self.disconnect_slow_consumer()
             return
+        if event["kind"] == events.MESSAGE and event["message_id"] in self.replayed_ids:
+            return
         super().deliver(event)
 
     async def send_error(self, error):
         await self.send(text_data=events.envelope(events.ERROR, error.as_dict()))
+
+    def enqueue_notice(self, code, message):
+        self.enqueue(events.envelope(events.NOTICE, {"code": code, "message": message}))
 
     async def receive_text(self, text):
         try:

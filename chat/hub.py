@@ -12,12 +12,17 @@ import asyncio
 import logging
 from collections import defaultdict
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from kirb_project import metrics
+from kirb_project import lifecycle, metrics
 from kirb_project.conf import kirb_setting
+from kirb_project.errors import RateLimited, ServiceUnavailable
+from security import moderation
 
 logger = logging.getLogger(__name__)
+
+DRAIN_MARKER = "hub.drain_marker"
 
 
 class Hub:
@@ -26,6 +31,9 @@ class Hub:
         self.layer = get_channel_layer()
         self.channel = None
         self.sockets = set()
+        self.sockets_per_ip = defaultdict(int)
+        self._drain_marker = None
+        self._all_closed = asyncio.Event()
         self._members = defaultdict(set)  # group -> local sockets in it
         self._joined = set()  # groups the hub is a layer member of
         self._locks = defaultdict(asyncio.Lock)  # serialise join/leave per group
@@ -41,15 +49,29 @@ class Hub:
                     asyncio.create_task(self._refresh_loop(), name="kirb-hub-refresh"),
                 ]
 
+    def refusal_for(self, ip):
+        """Why a new socket from ``ip`` may not open now, or None."""
+        if lifecycle.is_draining():
+            return ServiceUnavailable("This server is restarting; reconnect.", code="draining")
+        if len(self.sockets) >= kirb_setting("WS_MAX_CONNECTIONS"):
+            return ServiceUnavailable("This server is full; try again shortly.", code="server_full")
+        if self.sockets_per_ip[ip] >= kirb_setting("WS_MAX_CONNECTIONS_PER_IP"):
+            return RateLimited("Too many open connections from your network.", code="too_many_connections", retry_after_seconds=kirb_setting("HUB_RETRY_SECONDS"))
+        return None
+
     async def join(self, socket, groups):
         """Register ``socket`` for ``groups``; returns once the hub receives their events.
 
         Waiting for the group join (also when another socket started it) is what makes
         since= replay gap-free: the hub is in the group before the database is read.
         """
-        await self._start()
+        refusal = self.refusal_for(socket.identity.ip)
+        if refusal is not None:
+            raise refusal
         self.sockets.add(socket)
+        self.sockets_per_ip[socket.identity.ip] += 1
         metrics.active_websocket_connections.inc()
+        await self._start()
         for group in groups:
             self._members[group].add(socket)
         for group in groups:
@@ -59,6 +81,11 @@ class Hub:
         if socket not in self.sockets:
             return
         self.sockets.discard(socket)
+        self.sockets_per_ip[socket.identity.ip] -= 1
+        if not self.sockets_per_ip[socket.identity.ip]:
+            del self.sockets_per_ip[socket.identity.ip]
+        if not self.sockets:
+            self._all_closed.set()
         metrics.active_websocket_connections.dec()
         groups = [group for group, members in self._members.items() if socket in members]
         for group in groups:
@@ -79,8 +106,27 @@ class Hub:
                 await self.layer.group_discard(group, self.channel)
 
     def dispatch(self, event):
+        if event["type"] == DRAIN_MARKER:
+            self._drain_marker.set_result(None)
+            return
         for socket in list(self._members.get(event["group"], ())):
             socket.deliver(event)
+
+    async def drain(self):
+        """Deliver what was published before now, then close every socket with 1012.
+
+        Events published before the drain began are in this hub's channel ahead of a
+        marker sent now (the channel is FIFO), so they reach the sockets first.
+        """
+        if self.channel is not None and self.sockets:
+            self._drain_marker = asyncio.get_running_loop().create_future()
+            await self.layer.send(self.channel, {"type": DRAIN_MARKER})
+            await self._drain_marker
+        if self.sockets:
+            self._all_closed.clear()
+            for socket in list(self.sockets):
+                socket.drain()
+            await self._all_closed.wait()
 
     async def _receive_loop(self):
         while True:
@@ -92,14 +138,22 @@ class Hub:
             except Exception:
                 logger.exception("Hub could not receive from the channel layer; retrying")
                 await asyncio.sleep(kirb_setting("HUB_RETRY_SECONDS"))
-                # Redis may have come back empty (no persistence): join the groups again.
-                await self._rejoin_groups()
+                await self._recover()
 
     async def _refresh_loop(self):
         """Re-join every group before channels_redis' group_expiry forgets the hub."""
         while True:
             await asyncio.sleep(kirb_setting("HUB_GROUP_REFRESH_SECONDS"))
             await self._rejoin_groups()
+
+    async def _recover(self):
+        """Redis may have come back empty (it keeps nothing on disk): re-join our groups
+        and, if no instance did yet, rebuild the bans and blocks from the database."""
+        await self._rejoin_groups()
+        try:
+            await database_sync_to_async(moderation.sync_bans_if_redis_lost)()
+        except Exception:
+            logger.warning("Could not check the enforcement state in Redis; will retry")
 
     async def _rejoin_groups(self):
         for group in list(self._joined):
@@ -112,6 +166,10 @@ class Hub:
 
 
 _hub = None
+
+
+def current_hub():
+    return _hub
 
 
 def get_hub():

@@ -12,11 +12,12 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from kirb_project.health import HealthCheck  # noqa: E402
 from security.middleware import WebSocketIdentityMiddleware, WebSocketOriginMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": HealthCheck(django_asgi_app),
         "websocket": WebSocketOriginMiddleware(WebSocketIdentityMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

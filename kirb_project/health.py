@@ -1,44 +1,86 @@
-"""GET /health: the load balancer's view of this instance."""
+"""GET /health: the load balancer's view of this instance.
 
+Answered in front of Django (an ASGI middleware), so it stays fast when Django's
+worker thread is busy: one Redis PING and one ``SELECT 1``, each with a short
+timeout, and during a drain an immediate 503 without either.
+"""
+
+import asyncio
+import json
 import time
 
+import redis.asyncio
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
-from django.http import JsonResponse
-from django_redis import get_redis_connection
+from django.db import close_old_connections, connection
 
 from chat.hub import local_socket_count
+from kirb_project import lifecycle
+from kirb_project.conf import kirb_setting
+
+PATH = "/health"
 
 
-def redis_ok():
-    try:
-        return bool(get_redis_connection("default").ping())
-    except Exception:
-        return False
-
-
-def database_ok():
+def _database_ok():
+    close_old_connections()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
-    except Exception:
-        return False
+    finally:
+        connection.close()
 
 
-def health(request):
-    redis_connected = redis_ok()
-    database_connected = database_ok()
-    healthy = redis_connected and database_connected
-    return JsonResponse(
-        {
+class HealthCheck:
+    def __init__(self, app):
+        self.app = app
+        self.last = {"redis_connected": False, "database_connected": False}
+        self._redis = {}  # one client per event loop
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != PATH:
+            return await self.app(scope, receive, send)
+        status, body = await self.check()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store")],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+    async def check(self):
+        draining = lifecycle.is_draining()
+        if not draining:  # a draining instance is leaving whatever its dependencies say
+            redis_connected, database_connected = await asyncio.gather(self._redis_ok(), self._database_ok())
+            self.last = {"redis_connected": redis_connected, "database_connected": database_connected}
+        healthy = not draining and all(self.last.values())
+        return (200 if healthy else 503), {
             "healthy": healthy,
-            "redis_connected": redis_connected,
-            "database_connected": database_connected,
+            **self.last,
             "active_connections": local_socket_count(),
             "timestamp": int(time.time()),
             "instance": settings.INSTANCE_ID,
-            "draining": False,
-        },
-        status=200 if healthy else 503,
-    )
+            "draining": draining,
+        }
+
+    async def _redis_ok(self):
+        loop = asyncio.get_running_loop()
+        if loop not in self._redis:
+            timeout = kirb_setting("HEALTH_TIMEOUT_SECONDS")
+            self._redis[loop] = redis.asyncio.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
+        try:
+            return bool(await self._redis[loop].ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    async def _database_ok(self):
+        try:
+            return await asyncio.wait_for(
+                sync_to_async(_database_ok, thread_sensitive=False)(), kirb_setting("HEALTH_TIMEOUT_SECONDS")
+            )
+        except Exception:
+            return False

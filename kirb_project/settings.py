@@ -236,6 +236,29 @@ KIRB_DEFAULTS = {
     "HUB_GROUP_REFRESH_SECONDS": 3600,
     # After losing Redis, how long the hub waits before receiving (and re-joining) again.
     "HUB_RETRY_SECONDS": 1.0,
+    # /health gives each dependency this long to answer before calling it down.
+    "HEALTH_TIMEOUT_SECONDS": 1.0,
+    # Open sockets this instance accepts in all, and from one IP (a household or an
+    # office shares one; a scraper opening hundreds does not get them).
+    "WS_MAX_CONNECTIONS": 10000,
+    "WS_MAX_CONNECTIONS_PER_IP": 20,
+    # --- Server (manage.py serve) ---
+    # A request the application has not answered by then gets a 503.
+    "HTTP_TIMEOUT_SECONDS": 30,
+    # A new connection must have sent its request headers by then (slowloris), and a
+    # keep-alive connection is closed after this long idle.
+    "HTTP_HEADER_TIMEOUT_SECONDS": 10,
+    "HTTP_IDLE_TIMEOUT_SECONDS": 60,
+    "WS_HANDSHAKE_TIMEOUT_SECONDS": 5,
+    # Keepalive: a ping after this long without traffic; no pong within the timeout
+    # and the peer is dead (phones vanish without closing).
+    "WS_PING_INTERVAL_SECONDS": 20,
+    "WS_PING_TIMEOUT_SECONDS": 30,
+    # SIGTERM to exit: Kubernetes' terminationGracePeriodSeconds must be longer.
+    "DRAIN_DEADLINE_SECONDS": 10,
+    # After SIGTERM, /health answers 503 for at least this long before the process
+    # exits (a load balancer polling every second or two sees it go).
+    "DRAIN_LINGER_SECONDS": 2.0,
     # --- Abuse defence (security app). Windows and durations in seconds. ---
     # Posting: one post per cooldown per composite key; the cooldown grows with the
     # poster IP's risk level (below).

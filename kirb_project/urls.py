@@ -1,11 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from kirb_project.health import health
-
 urlpatterns = [
     path("", include("chat.urls")),
-    path("health", health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

@@ -68,7 +68,7 @@ class IPBlock(models.Model):
     ip = models.GenericIPAddressField(db_index=True)
     reason = models.CharField(max_length=32, choices=Reason.choices)
     created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: permanent.")
     lifted_at = models.DateTimeField(null=True, blank=True)
 
     objects = EnforcementQuerySet.as_manager()

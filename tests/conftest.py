@@ -10,6 +10,7 @@ import uuid
 import pytest
 import redis
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from kirb_project.instances import ServerProcess
@@ -51,6 +52,8 @@ def _database_url():
 
 @pytest.fixture(scope="session")
 def server_env(django_db_setup, django_db_blocker):
+    """The environment of server processes; static files collected for them once."""
+    call_command("collectstatic", interactive=False, verbosity=0)
     with django_db_blocker.unblock():
         return {**TEST_ENV, "DATABASE_URL": _database_url()}
 

@@ -13,6 +13,7 @@ from security.identity import build_identity
 
 class RecordingSocket:
     def __init__(self):
+        self.identity = build_identity("192.0.2.10", "recording-socket")
         self.events = []
 
     def deliver(self, event):

@@ -1,27 +1,43 @@
-"""The production entry point: daphne serving Kirb's ASGI application."""
+"""The production entry point: daphne, with Kirb's limits and graceful drain."""
 
-from daphne.cli import CommandLineInterface
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from redis.exceptions import RedisError
 
 from kirb_project import server
+from security import moderation
 
 
 class Command(BaseCommand):
-    help = "Serve Kirb (HTTP and WebSockets) with daphne on HOST:PORT."
+    help = (
+        "Serve Kirb (HTTP and WebSockets) on HOST:PORT. SIGTERM or SIGINT drains: "
+        "/health turns 503, sockets get close code 1012, and the process exits 0 "
+        "within KIRB_DRAIN_DEADLINE_SECONDS."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=None, help="Interface to bind (default: $HOST, 127.0.0.1).")
         parser.add_argument("--port", type=int, default=None, help="Port (default: $PORT, 8000).")
-        parser.add_argument(
-            "daphne_args", nargs="*", metavar="DAPHNE_ARG", help="Further daphne options, after --."
-        )
 
-    def handle(self, *args, host, port, daphne_args, **options):
+    def handle(self, *args, host, port, **options):
         host = host or settings.HOST
         port = port or settings.PORT
+        self._restore_enforcement_state()
         self.stdout.write(f"Kirb serving on http://{host}:{port} (instance {settings.INSTANCE_ID})")
         self.stdout.flush()
-        server.install()
-        application = settings.ASGI_APPLICATION.rsplit(".", 1)
-        CommandLineInterface().run(["-b", host, "-p", str(port), *daphne_args, ":".join(application)])
+        server.serve(host, port)
+
+    def _restore_enforcement_state(self):
+        """Redis may have lost everything (no persistence): rebuild bans from the database."""
+        try:
+            restored = moderation.sync_bans_if_redis_lost()
+        except RedisError as error:
+            # Serve anyway: /health says Redis is down, actions answer 503, and the hub
+            # restores the state when Redis comes back.
+            self.stderr.write(f"Redis at {settings.REDIS_URL} does not answer ({error}); serving unhealthy.")
+            return
+        if restored is not None:
+            self.stdout.write(
+                f"Redis held no Kirb state: restored {restored['shadowbans']} shadowbans and "
+                f"{restored['ip_blocks']} IP blocks from the database."
+            )
