@@ -94,8 +94,10 @@ def _drop_if_headers_unfinished(protocol):
 
     The idle timeout alone cannot, since every byte resets it.
     """
-    if not getattr(protocol, "headers_received", False) and protocol.transport is not None:
-        protocol.transport.abortConnection()
+    # Twisted wraps the HTTPChannel in a protocol that picks HTTP/1.1 or HTTP/2.
+    channel = getattr(protocol, "_channel", protocol)
+    if not getattr(channel, "headers_received", False) and channel.transport is not None:
+        channel.transport.abortConnection()
 
 
 def _raise_open_files_limit():

@@ -72,9 +72,9 @@ CORS_ALLOW_HEADERS = ("content-type", "x-browser-fingerprint")
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 
 
-def _parse_networks(name):
+def _parse_networks(name, default=""):
     networks = []
-    for item in env_list(name):
+    for item in env_list(name, default.split(",") if default else ()):
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
@@ -84,6 +84,14 @@ def _parse_networks(name):
 
 # Peers allowed to tell us the client address (X-Forwarded-For, CF-Connecting-IP).
 TRUSTED_PROXIES = _parse_networks("TRUSTED_PROXIES")
+
+# /metrics: scrapers on these networks (default loopback and private ranges), or
+# anyone sending "Authorization: Bearer $METRICS_TOKEN".
+METRICS_ALLOWED_CIDRS = _parse_networks(
+    "METRICS_ALLOWED_CIDRS",
+    default="127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 HOST = env_str("HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000)

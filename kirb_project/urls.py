@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from kirb_project.metrics_view import metrics
+
 urlpatterns = [
     path("", include("chat.urls")),
     path("admin/", admin.site.urls),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics, name="metrics"),
 ]
 
 handler400 = "kirb_project.errors.bad_request"
