@@ -42,7 +42,7 @@ def clean_security_state(redis_client):
 
 def _database_url():
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     host = db["HOST"] or "localhost"

@@ -46,5 +46,5 @@ os.environ.update(TEST_ENV)
 
 from kirb_project.settings import *  # noqa: E402,F403
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(TEST_RUN_DIR, "kirb-test.sqlite3")}  # noqa: F405

@@ -26,6 +26,12 @@ def moved(before, after, name, **labels):
     return after.get(key, 0) - before.get(key, 0)
 
 
+def moved_in_all_labels(before, after, name):
+    return sum(value for (n, _), value in after.items() if n == name) - sum(
+        value for (n, _), value in before.items() if n == name
+    )
+
+
 def test_each_kirb_metric_moves_by_the_scenario(start_server):
     server = start_server()
     before = scrape(server)
@@ -63,6 +69,7 @@ def test_each_kirb_metric_moves_by_the_scenario(start_server):
     assert moved(before, after, "kirb_bot_detections_total", rule="automation_user_agent") == 1
     assert moved(before, after, "kirb_shadowbans_total", reason="honeypot") == 1
     assert moved(before, after, "django_http_requests_total_by_method_total", method="POST") >= 4
+    assert moved_in_all_labels(before, after, "django_db_execute_total") > 0  # queries are counted
 
 
 def test_metrics_refused_to_public_addresses_unless_they_bring_the_token(start_server):
