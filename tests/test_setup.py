@@ -55,3 +55,13 @@ def test_embedded_redis_is_a_real_server_that_stops():
     finally:
         embedded.stop()
     assert not redis_answers(embedded.url)
+
+
+def test_every_tunable_is_documented():
+    from kirb_project.settings import KIRB_DEFAULTS
+
+    readme = (BASE_DIR / "README.md").read_text()
+    example = (BASE_DIR / ".env.example").read_text()
+    for name in KIRB_DEFAULTS:
+        assert f"`{name}`" in readme, f"{name} is missing from the README's tunables"
+        assert f"KIRB_{name}=" in example, f"KIRB_{name} is missing from .env.example"
