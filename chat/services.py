@@ -200,3 +200,50 @@ def city_stats(query):
 
 def _per_day(views, days):
     return math.floor(views / days * 10) / 10
+
+
+# --- Moderation and retention (the admin and manage.py commands) ----------------------
+
+
+def restore_message(message):
+    """Undo ``delete_message``, and broadcast the message again once committed.
+
+    The message keeps its visibility: a shadowbanned post comes back to its author only.
+    """
+    with transaction.atomic():
+        Message.objects.filter(id=message.id).update(is_deleted=False)
+        message.is_deleted = False
+        transaction.on_commit(partial(events.publish_message, message))
+
+
+def purge_messages(hours, *, dry_run=False, batch_size=1000):
+    """Hard-delete the messages older than ``hours``; returns ``(count, cutoff)``.
+
+    Reports (their message becomes NULL), shadowbans, IP blocks and bot detections are
+    kept. Deletes in batches so that a large purge never holds the database for long.
+    """
+    cutoff = timezone.now() - datetime.timedelta(hours=hours)
+    old = Message.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        return old.count(), cutoff
+    purged = 0
+    while True:
+        ids = list(old.values_list("id", flat=True)[:batch_size])
+        if not ids:
+            break
+        with transaction.atomic():
+            _, per_model = Message.objects.filter(id__in=ids).delete()
+        purged += per_model.get(Message._meta.label, 0)
+    if purged:
+        logger.info("purged %d messages older than %s", purged, cutoff.isoformat())
+    return purged, cutoff
+
+
+def recent_message_counts(hours=24):
+    """Messages posted in the last ``hours``: all, public and live, deleted."""
+    recent = Message.objects.filter(created_at__gte=timezone.now() - datetime.timedelta(hours=hours))
+    return {
+        "total": recent.count(),
+        "public": recent.live().filter(visibility=Message.Visibility.PUBLIC).count(),
+        "deleted": recent.filter(is_deleted=True).count(),
+    }

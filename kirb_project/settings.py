@@ -8,7 +8,6 @@ false) refuses to start without a real ``SERVER_SECRET``.
 import hashlib
 import hmac
 import ipaddress
-import os
 import socket
 from pathlib import Path
 

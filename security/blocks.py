@@ -14,11 +14,12 @@ logger = logging.getLogger("kirb.security")
 
 
 def block_ip(ip, *, reason, seconds):
-    """Block ``ip`` for ``seconds`` (None: until a moderator lifts it)."""
+    """Block ``ip`` for ``seconds`` (None: until a moderator lifts it); returns the record."""
     expires_at = None if seconds is None else timezone.now() + datetime.timedelta(seconds=seconds)
-    enforcement.impose(IPBlock(ip=ip, reason=reason, expires_at=expires_at))
+    record = enforcement.impose(IPBlock(ip=ip, reason=reason, expires_at=expires_at))
     metrics.ip_blocks_total.labels(reason=reason).inc()
     logger.warning("ip block ip=%s reason=%s seconds=%s", ip, reason, seconds)
+    return record
 
 
 def blocked_for(ip):

@@ -73,6 +73,9 @@ class IPBlock(models.Model):
 
     objects = EnforcementQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = "IP block"
+
     def __str__(self):
         return f"Block of {self.ip} ({self.reason})"
 

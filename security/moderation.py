@@ -59,11 +59,11 @@ def unblock_ip(ip):
 
 
 def shadowban_by_moderator(target_type, target, seconds=None):
-    shadowban.shadowban(target_type, target, reason=Reason.MODERATOR, seconds=seconds)
+    return shadowban.shadowban(target_type, target, reason=Reason.MODERATOR, seconds=seconds)
 
 
 def block_by_moderator(ip, seconds=None):
-    blocks.block_ip(ip, reason=Reason.MODERATOR, seconds=seconds)
+    return blocks.block_ip(ip, reason=Reason.MODERATOR, seconds=seconds)
 
 
 def sync_bans():

@@ -45,7 +45,10 @@ def record_report(reporter, message):
 
     reporters = store.add_distinct(_reporters_key(message.browser_id), reporter.key)
     reports_on_ip = reputation.record_report(message.poster_ip, reporter.key) if message.poster_ip else 0
-    if reporters == kirb_setting("REPORTS_SHADOWBAN_THRESHOLD"):
+    # ">=" and not "==": after a moderator lifts the ban, the next distinct reporter bans again.
+    if reporters >= kirb_setting("REPORTS_SHADOWBAN_THRESHOLD") and not shadowban.fingerprint_is_shadowbanned(
+        message.browser_id
+    ):
         shadowban.shadowban_fingerprint(message.browser_id, reason=Reason.REPORTS)
     return ReportOutcome(
         reports_on_ip=reports_on_ip,

@@ -17,19 +17,24 @@ logger = logging.getLogger("kirb.security")
 
 
 def shadowban(target_type, target, *, reason, seconds=None):
-    """Ban ``target`` for ``seconds`` (None: permanently)."""
+    """Ban ``target`` for ``seconds`` (None: permanently); returns the record."""
     expires_at = None if seconds is None else timezone.now() + datetime.timedelta(seconds=seconds)
-    enforcement.impose(Shadowban(target_type=target_type, target=target, reason=reason, expires_at=expires_at))
+    record = enforcement.impose(Shadowban(target_type=target_type, target=target, reason=reason, expires_at=expires_at))
     metrics.shadowbans_total.labels(reason=reason).inc()
     logger.warning("shadowban %s=%s reason=%s seconds=%s", target_type, target, reason, seconds)
+    return record
 
 
 def shadowban_key(identity, *, reason, seconds=None):
-    shadowban(Shadowban.Target.KEY, identity.key, reason=reason, seconds=seconds)
+    return shadowban(Shadowban.Target.KEY, identity.key, reason=reason, seconds=seconds)
 
 
 def shadowban_fingerprint(fingerprint, *, reason, seconds=None):
-    shadowban(Shadowban.Target.FINGERPRINT, fingerprint, reason=reason, seconds=seconds)
+    return shadowban(Shadowban.Target.FINGERPRINT, fingerprint, reason=reason, seconds=seconds)
+
+
+def fingerprint_is_shadowbanned(fingerprint):
+    return bool(store.redis().exists(enforcement.shadowban_key(Shadowban.Target.FINGERPRINT, fingerprint)))
 
 
 def is_shadowbanned(identity):

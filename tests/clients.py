@@ -121,3 +121,17 @@ def message_ids(frames):
 
 def is_replay_complete(frame):
     return frame["type"] == "notice" and frame["data"]["code"] == "replay_complete"
+
+
+def visible_ids(browser, **params):
+    """Ids of the messages ``browser`` sees in its history."""
+    response = browser.get("/messages", **params)
+    assert response.status_code == 200, response.text
+    return [m["id"] for m in response.json()]
+
+
+def key_of(browser):
+    """The composite key the servers compute for ``browser``."""
+    from security.identity import composite_key
+
+    return composite_key(browser.ip, browser.fingerprint)

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from kirb_project.instances import ServerProcess
+from security import store
 from tests.settings import TEST_ENV, TEST_RUN_DIR
 
 
@@ -38,6 +39,27 @@ def clean_security_state(redis_client):
     """Security state starts empty in every test; the running servers' channel-layer keys stay."""
     delete_keys(redis_client, f"{settings.REDIS_PREFIX}:*", keep_prefix=f"{settings.REDIS_PREFIX}:layer".encode())
     yield
+
+
+@pytest.fixture
+def redis_state(redis_client):
+    """Read enforcement keys as the servers wrote them: ``redis_state.ttl("cooldown", key)``."""
+
+    class State:
+        def exists(self, *parts):
+            return bool(redis_client.exists(store.key(*parts)))
+
+        def ttl(self, *parts):
+            """Seconds left; -1 for no expiry, -2 for no key."""
+            return redis_client.ttl(store.key(*parts))
+
+        def get(self, *parts):
+            return redis_client.get(store.key(*parts))
+
+        def zcard(self, *parts):
+            return redis_client.zcard(store.key(*parts))
+
+    return State()
 
 
 def _database_url():
@@ -89,3 +111,15 @@ def start_server(server_env, tmp_path):
     pool = ServerPool(server_env, tmp_path)
     yield pool.start
     pool.stop_all()
+
+
+@pytest.fixture
+def moderator(django_user_model, server_env):
+    """A logged-in superuser's test client. (Admin pages link static files, which need
+    the manifest ``server_env`` collects once per run, since DEBUG is off.)"""
+    from django.test import Client
+
+    user = django_user_model.objects.create_superuser("moderator", "moderator@example.com", "not-used-here-1")
+    client = Client()
+    client.force_login(user)
+    return client

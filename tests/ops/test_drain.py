@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from chat.models import Message
-from tests.clients import Browser, Socket, is_replay_complete
+from tests.clients import Browser, Socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

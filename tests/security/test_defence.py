@@ -6,18 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from django.conf import settings
 
 from security.models import BotDetection, IPBlock, Shadowban
-from tests.clients import Browser, Socket, new_ip
+from tests.clients import Browser, Socket, key_of, new_ip, visible_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def visible_ids(browser, **params):
-    response = browser.get("/messages", **params)
-    assert response.status_code == 200, response.text
-    return [m["id"] for m in response.json()]
 
 
 def assert_rate_limited(response, code):
@@ -40,7 +35,7 @@ def test_post_limit_one_per_cooldown_and_cooldown_reads_without_consuming(server
     again = poster.on(b).post("Second post too soon")  # the limit holds across instances
     body = assert_rate_limited(again, "post_cooldown")
     assert 55 <= body["retry_after_seconds"] <= 60
-    assert 55 <= redis_state.ttl("cooldown", _key(poster)) <= 60
+    assert 55 <= redis_state.ttl("cooldown", key_of(poster)) <= 60
 
     first = poster.get("/api/cooldown").json()
     second = poster.on(b).get("/api/cooldown").json()
@@ -49,10 +44,6 @@ def test_post_limit_one_per_cooldown_and_cooldown_reads_without_consuming(server
     assert Browser(a).post("Someone else posts freely").status_code == 200
 
 
-def _key(browser):
-    from security.identity import composite_key
-
-    return composite_key(browser.ip, browser.fingerprint)
 
 
 # --- reveal limit ----------------------------------------------------------------------
@@ -71,8 +62,8 @@ def test_reveal_limit_five_per_hour(servers, redis_state, phone_post):
     sixth = reader.get(f"/api/contact/{message['id']}")
     body = assert_rate_limited(sixth, "reveal_limit")
     assert "phone" not in body and "9876501234" not in sixth.text
-    assert redis_state.zcard("rate_limit", _key(reader), "reveal") == 5
-    assert 3590 <= redis_state.ttl("rate_limit", _key(reader), "reveal") <= 3600
+    assert redis_state.zcard("rate_limit", key_of(reader), "reveal") == 5
+    assert 3590 <= redis_state.ttl("rate_limit", key_of(reader), "reveal") <= 3600
     assert Browser(b).get(f"/api/contact/{message['id']}").status_code == 200  # others unaffected
 
 
@@ -122,7 +113,7 @@ def test_page_loads_never_trigger_the_profiler(servers, redis_state):
     for reload_number in range(4):  # opening the page and reloading it, on either instance
         assert page_load(servers[reload_number % 2], fingerprint, ip) == [200] * 7
     person = Browser(a, fingerprint=fingerprint, ip=ip)
-    assert not redis_state.exists("shadowban", _key(person))
+    assert not redis_state.exists("shadowban", key_of(person))
     assert not redis_state.exists("blocked_ip", ip)
     assert BotDetection.objects.count() == 0
     posted = person.post_ok("PG for girls near Koramangala, 9k with food")  # normal use afterwards
@@ -140,10 +131,10 @@ def test_five_distinct_endpoints_within_500_ms_always_trigger_it(servers, redis_
             pool.map(lambda t: Browser(t[0], scraper.fingerprint, scraper.ip).get(f"/api/contact/{t[1]}").status_code, targets)
         )
     assert 429 in statuses
-    assert 86390 <= redis_state.ttl("shadowban", _key(scraper)) <= 86400
+    assert 86390 <= redis_state.ttl("shadowban", key_of(scraper)) <= 86400
     assert 1790 <= redis_state.ttl("blocked_ip", scraper.ip) <= 1800
     assert BotDetection.objects.filter(rule="burst_profiler", ip=scraper.ip).exists()
-    assert Shadowban.objects.get(target=_key(scraper)).reason == "burst_profiler"
+    assert Shadowban.objects.get(target=key_of(scraper)).reason == "burst_profiler"
 
 
 # --- content filter --------------------------------------------------------------------
@@ -162,8 +153,8 @@ def test_content_filter_refuses_and_three_violations_shadowban(servers, redis_st
         assert response.status_code == 403
         assert response.json()["error"] == "content_filter" and response.json()["rule"]
         assert "9876" not in response.text
-    assert 86390 <= redis_state.ttl("shadowban", _key(spammer)) <= 86400
-    assert redis_state.zcard("violations", _key(spammer)) == 3
+    assert 86390 <= redis_state.ttl("shadowban", key_of(spammer)) <= 86400
+    assert redis_state.zcard("violations", key_of(spammer)) == 3
 
     hidden = spammer.on(b).post_ok("2BHK in Aundh, 25k, family only")  # looks accepted
     assert hidden["id"] in visible_ids(spammer, location="Pune")
@@ -178,8 +169,8 @@ def test_honeypot_refuses_and_shadowbans_permanently(servers, redis_state):
     bot = Browser(a)
     response = bot.post("Room in Kothrud", website="http://spam.example")
     assert response.status_code == 403 and response.json()["error"] == "policy_violation"
-    assert redis_state.ttl("shadowban", _key(bot)) == -1  # permanent
-    assert Shadowban.objects.get(target=_key(bot)).expires_at is None
+    assert redis_state.ttl("shadowban", key_of(bot)) == -1  # permanent
+    assert Shadowban.objects.get(target=key_of(bot)).expires_at is None
 
     hidden = bot.on(b).post_ok("Room in Kothrud, genuine this time")
     assert hidden["id"] in visible_ids(bot)
