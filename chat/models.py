@@ -91,6 +91,9 @@ class Message(models.Model):
             "message_type": self.message_type,
             "timestamp": self.timestamp,
             "location": self.location,
+            # Not in the krib client's contract, which ignores it: lets a page offer
+            # "reveal" only where there is a number to reveal.
+            "has_phone": bool(self.phone),
         }
         if include_phone:
             data["phone"] = self.phone

@@ -57,7 +57,14 @@ def _refuse_constant(name):
 
 
 def index(request):
-    return render(request, "chat/index.html")
+    """The web page; it validates posts with the server's own limits, passed in here."""
+    from kirb_project.conf import kirb_setting
+
+    page_config = {
+        name.lower(): kirb_setting(name)
+        for name in ("MESSAGE_MAX_CHARS", "PHONE_MIN_DIGITS", "PHONE_MAX_DIGITS", "MESSAGE_RETENTION_HOURS")
+    }
+    return render(request, "chat/index.html", {"page_config": page_config})
 
 
 @api("GET", "POST")

@@ -342,7 +342,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "kirb_project.storage.KirbStaticFilesStorage"
         )
     },
 }

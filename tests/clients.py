@@ -11,6 +11,9 @@ from websockets.sync.client import connect
 
 FRAME_TIMEOUT_SECONDS = 5
 
+# The message object every reader sees (docs/API.md); the poster's own copy adds "phone".
+MESSAGE_FIELDS = {"id", "browser_id", "message", "message_type", "timestamp", "location", "has_phone"}
+
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Mobile Safari/537.36"

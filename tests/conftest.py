@@ -4,7 +4,6 @@ Server processes run ``manage.py serve`` on free loopback ports with the test ru
 environment (tests/settings.py), sharing its Redis namespace and test database.
 """
 
-import shutil
 import uuid
 
 import pytest
@@ -15,7 +14,7 @@ from django.db import connection
 
 from kirb_project.instances import ServerProcess
 from security import store
-from tests.settings import TEST_ENV, TEST_RUN_DIR
+from tests.settings import TEST_ENV
 
 
 def delete_keys(client, pattern, keep_prefix=None):
@@ -31,7 +30,6 @@ def redis_client():
     yield client
     delete_keys(client, f"{settings.REDIS_PREFIX}*")
     client.close()
-    shutil.rmtree(TEST_RUN_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

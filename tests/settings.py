@@ -12,6 +12,7 @@ The same environment is handed to those server processes (tests/conftest.py).
 import atexit
 import os
 import secrets
+import shutil
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +29,7 @@ if _embedded is not None:
     atexit.register(_embedded.stop)
 
 TEST_RUN_DIR = tempfile.mkdtemp(prefix="kirb-tests-")
+atexit.register(shutil.rmtree, TEST_RUN_DIR, ignore_errors=True)  # after pytest-django's teardown
 TEST_ENV = {
     "REDIS_URL": _with_db_index(_redis_url, os.environ.get("KIRB_TEST_REDIS_DB", "13")),
     "REDIS_PREFIX": f"kirbtest-{secrets.token_hex(4)}",

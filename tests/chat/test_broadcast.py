@@ -7,7 +7,7 @@ sentinel first never got the earlier post.
 
 import pytest
 
-from tests.clients import Browser, Socket
+from tests.clients import MESSAGE_FIELDS, Browser, Socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,7 +37,7 @@ def test_post_reaches_sockets_on_both_instances_once_and_city_scoped(servers):
     for name in ("a_pune", "b_pune"):
         frame = sockets[name].recv()
         assert frame["id"] == posted["id"]
-        assert set(frame) == {"id", "browser_id", "message", "message_type", "timestamp", "location"}
+        assert set(frame) == MESSAGE_FIELDS
     # The Pune sockets must not get the Mumbai sentinel; a later Pune post is their next frame.
     later = Browser(b).post_ok("PG for girls near FC Road", location="Pune")
     for name in ("a_pune", "b_pune"):

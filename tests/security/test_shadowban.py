@@ -3,7 +3,7 @@
 import pytest
 
 from security import shadowban
-from tests.clients import Browser, Socket, is_replay_complete
+from tests.clients import MESSAGE_FIELDS, Browser, Socket, is_replay_complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def test_shadowbanned_posts_reach_only_their_author(servers):
     other_all = Socket(a, "/ws")
 
     hidden = author.post_ok("Shadowbanned room post", location="Pune")
-    assert set(hidden) == {"id", "browser_id", "message", "message_type", "timestamp", "location", "phone"}
+    assert set(hidden) == MESSAGE_FIELDS | {"phone"}
     sentinel = Browser(b).post_ok("A public post after", location="Pune")
 
     assert [author_ws.recv()["id"], author_ws.recv()["id"]] == [hidden["id"], sentinel["id"]]

@@ -1,0 +1,97 @@
+// The list of posts: newest at the top, each id at most once.
+//
+// History arrives oldest first and is shown newest first; live messages (and those
+// replayed after a reconnect, oldest first) go on top as they come; older pages go at
+// the bottom. The newest message id from the server (history or socket) is what a
+// reconnect resumes from.
+
+import { renderPost, refreshTimes } from "./post.js";
+
+export class Feed {
+  constructor(list, { api, fingerprint, onChange }) {
+    this.list = list;
+    this.api = api;
+    this.fingerprint = fingerprint;
+    this.onChange = onChange || (() => {});
+    this.reset({ notify: false });
+  }
+
+  reset({ notify = true } = {}) {
+    this.items = new Map(); // id -> <li>
+    this.deleted = new Set();
+    this.newestId = null; // newest message the server sent us: since= on reconnect
+    this.oldestId = null; // oldest one shown: before= for the next older page
+    this.list.replaceChildren();
+    if (notify) this.onChange();
+  }
+
+  get size() {
+    return this.items.size;
+  }
+
+  countOf(type) {
+    if (type === "all") return this.items.size;
+    let count = 0;
+    for (const item of this.items.values()) if (item.dataset.type === type) count += 1;
+    return count;
+  }
+
+  /** A first page of history (oldest first), replacing what is shown. */
+  setHistory(messages) {
+    this.reset();
+    for (let i = messages.length - 1; i >= 0; i -= 1) this.insert(messages[i], "bottom");
+    if (messages.length) {
+      this.newestId = messages[messages.length - 1].id;
+      this.oldestId = messages[0].id;
+    }
+    this.onChange();
+  }
+
+  /** An older page (oldest first), added below. */
+  addOlder(messages) {
+    for (let i = messages.length - 1; i >= 0; i -= 1) this.insert(messages[i], "bottom");
+    if (messages.length) this.oldestId = messages[0].id;
+    this.onChange();
+  }
+
+  /** A message from the socket (live or replayed): on top, once. */
+  addLive(message) {
+    this.newestId = message.id;
+    if (!this.oldestId) this.oldestId = message.id;
+    const added = this.insert(message, "top", { fresh: true });
+    if (added) this.onChange();
+    return added;
+  }
+
+  /** One's own post, from the POST answer (the socket will bring it too: shown once). */
+  addOwn(message) {
+    if (!this.oldestId) this.oldestId = message.id;
+    const added = this.insert(message, "top", { fresh: true });
+    if (added) this.onChange();
+    return added;
+  }
+
+  remove(id) {
+    this.deleted.add(id);
+    const item = this.items.get(id);
+    if (!item) return;
+    this.items.delete(id);
+    item.remove();
+    this.onChange();
+  }
+
+  insert(message, where, { fresh = false } = {}) {
+    if (!message || typeof message.id !== "string") return false;
+    if (this.items.has(message.id) || this.deleted.has(message.id)) return false;
+    const item = renderPost(message, { api: this.api, fingerprint: this.fingerprint });
+    if (fresh) item.classList.add("post-fresh");
+    this.items.set(message.id, item);
+    if (where === "top") this.list.prepend(item);
+    else this.list.append(item);
+    return true;
+  }
+
+  refreshTimes() {
+    refreshTimes(this.list);
+  }
+}
