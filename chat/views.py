@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import services
+from kirb_project.conf import kirb_setting
 from kirb_project.errors import KirbError, InvalidInput, error_response
 
 
@@ -58,8 +59,6 @@ def _refuse_constant(name):
 
 def index(request):
     """The web page; it validates posts with the server's own limits, passed in here."""
-    from kirb_project.conf import kirb_setting
-
     page_config = {
         name.lower(): kirb_setting(name)
         for name in ("MESSAGE_MAX_CHARS", "PHONE_MIN_DIGITS", "PHONE_MAX_DIGITS", "MESSAGE_RETENTION_HOURS")
