@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test install clean
+.PHONY: run test install clean cluster
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m kirb_project.embedded_redis $(PY) manage.py serve
+
+# Three instances behind Debian's nginx on http://127.0.0.1:8080, with the nginx config
+# docker-compose.yml uses (docs/DEPLOY.md). Ctrl-C drains them and stops everything.
+cluster: export DEBUG ?= true
+cluster: install
+	$(PY) -m kirb_project.cluster $(CLUSTER_ARGS)
 
 test: install
 	$(PY) -m kirb_project.embedded_redis $(PY) -m pytest $(PYTEST_ARGS)

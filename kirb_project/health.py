@@ -19,6 +19,9 @@ from kirb_project import lifecycle
 from kirb_project.conf import kirb_setting
 
 PATH = "/health"
+# Liveness for orchestrators: the process answers. Not tied to Redis or the database,
+# so an outage of either does not get every instance restarted.
+LIVE_PATH = "/health/live"
 
 
 def _database_ok():
@@ -38,9 +41,12 @@ class HealthCheck:
         self._redis = {}  # one client per event loop
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["path"] != PATH:
+        if scope["type"] != "http" or scope["path"] not in (PATH, LIVE_PATH):
             return await self.app(scope, receive, send)
-        status, body = await self.check()
+        if scope["path"] == LIVE_PATH:
+            status, body = 200, {"alive": True, "instance": settings.INSTANCE_ID, "draining": lifecycle.is_draining()}
+        else:
+            status, body = await self.check()
         await send(
             {
                 "type": "http.response.start",

@@ -25,8 +25,10 @@ from kirb_project.errors import PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
-# The sockets get this share of the drain deadline; the rest is for daphne to stop.
+# The sockets and in-flight requests get this share of the drain deadline; the rest is
+# for daphne to stop.
 DRAIN_SHARE_OF_DEADLINE = 0.8
+IN_FLIGHT_POLL_SECONDS = 0.05
 
 
 class KirbWebSocketProtocol(WebSocketProtocol):
@@ -100,6 +102,36 @@ def _drop_if_headers_unfinished(protocol):
         channel.transport.abortConnection()
 
 
+class KirbServer(daphne_server.Server):
+    """daphne's server, keeping its listening ports so a drain can close them."""
+
+    def run(self):
+        self.ports = []
+        self.listen_failed = False
+        super().run()
+
+    def listen_error(self, failure):
+        self.listen_failed = True
+        super().listen_error(failure)
+
+    def listen_success(self, port):
+        self.ports.append(port)
+        super().listen_success(port)
+
+    def stop_listening(self):
+        for port in self.ports:
+            port.stopListening()
+
+    def http_requests_in_flight(self):
+        return sum(
+            1
+            for protocol, details in self.connections.items()
+            if isinstance(protocol, WebRequest)
+            and details.get("application_instance") is not None
+            and not details["application_instance"].done()
+        )
+
+
 def _raise_open_files_limit():
     """Each socket is a file descriptor: allow as many as the system lets us."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -108,10 +140,11 @@ def _raise_open_files_limit():
 
 
 def serve(host, port):
+    """Serve until drained; returns False if the server could not listen."""
     daphne_server.HTTPFactory = KirbHTTPFactory
     WebSocketFactory.protocol = KirbWebSocketProtocol
     _raise_open_files_limit()
-    server = daphne_server.Server(
+    server = KirbServer(
         application=_application(),
         endpoints=build_endpoint_description_strings(host=host, port=port),
         signal_handlers=False,
@@ -125,8 +158,9 @@ def serve(host, port):
         application_close_timeout=kirb_setting("DRAIN_DEADLINE_SECONDS"),
         server_name="kirb",
     )
-    reactor.callWhenRunning(_install_signal_handlers)
+    reactor.callWhenRunning(_install_signal_handlers, server)
     server.run()
+    return not server.listen_failed
 
 
 def _application():
@@ -135,31 +169,35 @@ def _application():
     return import_string(settings.ASGI_APPLICATION)
 
 
-def _install_signal_handlers():
+def _install_signal_handlers(server):
     loop = asyncio.get_event_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, _start_drain, signum)
+        loop.add_signal_handler(signum, _start_drain, server, signum)
 
 
-def _start_drain(signum):
+def _start_drain(server, signum):
     if lifecycle.is_draining():
         return
     logger.warning("%s: draining (deadline %s s)", signal.Signals(signum).name, kirb_setting("DRAIN_DEADLINE_SECONDS"))
-    asyncio.ensure_future(_drain_then_stop())
+    asyncio.ensure_future(_drain_then_stop(server))
 
 
-async def _drain_then_stop():
-    deadline = kirb_setting("DRAIN_DEADLINE_SECONDS")
-    started = asyncio.get_running_loop().time()
+async def _drain_then_stop(server):
+    """Sockets first, then a linger on /health, then HTTP requests still being answered."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + kirb_setting("DRAIN_DEADLINE_SECONDS") * DRAIN_SHARE_OF_DEADLINE
     try:
-        await asyncio.wait_for(lifecycle.drain(), timeout=deadline * DRAIN_SHARE_OF_DEADLINE)
+        await asyncio.wait_for(lifecycle.drain(), timeout=deadline - loop.time())
     except asyncio.TimeoutError:
         logger.warning("Drain deadline reached with sockets still open; stopping anyway")
     except Exception:
         logger.exception("Drain failed; stopping anyway")
-    # Keep answering /health with 503 a little longer, so a load balancer that polls
-    # it sees the instance leave rather than a refused connection.
-    linger = kirb_setting("DRAIN_LINGER_SECONDS") - (asyncio.get_running_loop().time() - started)
-    if linger > 0:
-        await asyncio.sleep(linger)
+    # Keep serving (and /health answering 503) a little longer, so a load balancer that
+    # polls it sees the instance leave rather than a refused connection.
+    await asyncio.sleep(max(0.0, min(kirb_setting("DRAIN_LINGER_SECONDS"), deadline - loop.time())))
+    # Then take no new connections, and let requests already inside Django finish:
+    # stopping the reactor under them would cut their answers (a proxy gets a 502).
+    server.stop_listening()
+    while server.http_requests_in_flight() and loop.time() < deadline:
+        await asyncio.sleep(IN_FLIGHT_POLL_SECONDS)
     reactor.stop()

@@ -29,6 +29,8 @@ def test_writes_503_reads_work_and_the_instance_recovers(start_server):
         assert [m["id"] for m in Browser(server).get("/messages").json()] == [posted["id"]]
         health = httpx.get(server.url + "/health")
         assert health.status_code == 503 and health.json()["redis_connected"] is False
+        live = httpx.get(server.url + "/health/live")  # liveness: no restart for an outage
+        assert live.status_code == 200 and live.json()["alive"] is True
 
         redis = EmbeddedRedis(port=redis.port)  # back, and empty
         assert httpx.get(server.url + "/health").status_code == 200

@@ -1,5 +1,7 @@
 """The production entry point: daphne, with Kirb's limits and graceful drain."""
 
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from redis.exceptions import RedisError
@@ -25,7 +27,15 @@ class Command(BaseCommand):
         self._restore_enforcement_state()
         self.stdout.write(f"Kirb serving on http://{host}:{port} (instance {settings.INSTANCE_ID})")
         self.stdout.flush()
-        server.serve(host, port)
+        served = server.serve(host, port)
+        # The drain closed every socket and let every request finish. A worker thread
+        # still blocked in a sync-to-async call would keep the interpreter from exiting
+        # (it waits on an event loop that is gone); exit now, within the deadline.
+        if not served:
+            self.stderr.write(f"Could not listen on {host}:{port} (in use, or not an address of this host).")
+        self.stdout.flush()
+        self.stderr.flush()
+        os._exit(0 if served else 1)
 
     def _restore_enforcement_state(self):
         """Redis may have lost everything (no persistence): rebuild bans from the database."""
