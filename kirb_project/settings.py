@@ -329,6 +329,9 @@ if len(KIRB["IP_RISK_REPORT_THRESHOLDS"]) != 5 or len(KIRB["IP_RISK_POST_COOLDOW
 # Retention has its own, shorter variable name, as operators of the old server used it.
 KIRB["MESSAGE_RETENTION_HOURS"] = env_int("MESSAGE_RETENTION_HOURS", 48)
 
+# Serve /ws/baseline, the per-socket design `manage.py bench` compares the hub with.
+KIRB_BENCH_BASELINE_ROUTE = env_bool("KIRB_BENCH_BASELINE_ROUTE", False)
+
 # Request bodies are small JSON documents; anything larger is refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 16 * 1024)
 
