@@ -125,24 +125,7 @@ class Instance(ServerProcess):
     """A cluster member: ``manage.py serve`` in a session of its own, so that a Ctrl-C
     reaches the runner only, which then drains the instances before stopping nginx."""
 
-    def launch(self):
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--port", str(self.port), *self.server_args],
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        if log is not subprocess.DEVNULL:
-            log.close()
-        return self
-
-    def start(self):
-        self.launch()
-        self.wait_ready()
-        return self
+    start_new_session = True
 
 
 class Cluster:

@@ -34,7 +34,11 @@ class ServerProcess:
         self.require_healthy = require_healthy
         self.process = None
 
-    def start(self):
+    # In a session of its own, a process does not get the Ctrl-C meant for its parent.
+    start_new_session = False
+
+    def launch(self):
+        """Start the process without waiting for it (start several, then wait for each)."""
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--port", str(self.port), *self.server_args],
@@ -42,9 +46,14 @@ class ServerProcess:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=self.start_new_session,
         )
         if log is not subprocess.DEVNULL:
             log.close()
+        return self
+
+    def start(self):
+        self.launch()
         self.wait_ready()
         return self
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from kirb_project.command_arguments import positive_number
+from kirb_project.commands import positive_number
 from chat import services
 from kirb_project.conf import kirb_setting
 

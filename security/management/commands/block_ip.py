@@ -1,10 +1,8 @@
 """manage.py block_ip: refuse every request and WebSocket handshake from an IP address."""
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
-from redis.exceptions import RedisError
 
-from kirb_project.command_arguments import positive_number
+from kirb_project.commands import dependency_errors, positive_number
 from kirb_project.conf import kirb_setting
 from security import moderation
 
@@ -34,16 +32,9 @@ class Command(BaseCommand):
             seconds = round(minutes * 60)
         else:
             seconds = kirb_setting("BURST_BLOCK_SECONDS")
-        try:
+        with dependency_errors(
+            "the block is recorded but not enforced yet; once Redis answers, run `manage.py sync_bans`."
+        ):
             moderation.block_by_moderator(ip, seconds)
-        except DatabaseError as error:
-            raise CommandError(
-                f"The database is unavailable ({error}): check DATABASE_URL, then run this again."
-            ) from None
-        except RedisError as error:
-            raise CommandError(
-                f"Redis is unavailable ({error}): the block is recorded but not enforced yet; "
-                "once Redis answers, run `manage.py sync_bans`."
-            ) from None
         duration = "permanently" if seconds is None else f"for {seconds / 60:g} minutes"
         self.stdout.write(f"Blocked {ip} {duration}, on every instance.")

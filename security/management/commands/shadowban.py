@@ -1,10 +1,8 @@
 """manage.py shadowban: hide a composite key's or a fingerprint's posts from everyone else."""
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
-from redis.exceptions import RedisError
 
-from kirb_project.command_arguments import positive_number
+from kirb_project.commands import dependency_errors, positive_number
 from security import moderation
 from security.models import Shadowban
 
@@ -36,17 +34,10 @@ class Command(BaseCommand):
             hint = "" if fingerprint else " To shadowban a browser fingerprint, add --fingerprint."
             raise CommandError(f"{error}{hint}") from None
         seconds = None if permanent else round((hours or DEFAULT_HOURS) * 3600)
-        try:
+        with dependency_errors(
+            "the shadowban is recorded but not enforced yet; once Redis answers, run `manage.py sync_bans`."
+        ):
             moderation.shadowban_by_moderator(target_type, target, seconds)
-        except DatabaseError as error:
-            raise CommandError(
-                f"The database is unavailable ({error}): check DATABASE_URL, then run this again."
-            ) from None
-        except RedisError as error:
-            raise CommandError(
-                f"Redis is unavailable ({error}): the shadowban is recorded but not enforced yet; "
-                "once Redis answers, run `manage.py sync_bans`."
-            ) from None
         duration = "permanently" if seconds is None else f"for {seconds / 3600:g} hours"
         label = Shadowban.Target(target_type).label.lower()
         self.stdout.write(f"Shadowbanned {label} {target} {duration}, on every instance.")

@@ -1,9 +1,8 @@
 """manage.py sync_bans: rebuild the enforcement state in Redis from the database."""
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
-from redis.exceptions import RedisError
+from django.core.management.base import BaseCommand
 
+from kirb_project.commands import dependency_errors
 from security import moderation
 
 
@@ -14,16 +13,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        try:
+        with dependency_errors(
+            "start it or fix REDIS_URL, then run this again."
+        ):
             counts = moderation.sync_bans()
-        except DatabaseError as error:
-            raise CommandError(
-                f"The database is unavailable ({error}): check DATABASE_URL, then run this again."
-            ) from None
-        except RedisError as error:
-            raise CommandError(
-                f"Redis is unavailable ({error}): start it or fix REDIS_URL, then run this again."
-            ) from None
         shadowbans, blocks = counts["shadowbans"], counts["ip_blocks"]
         self.stdout.write(
             f"Enforcement state rebuilt from the database: {shadowbans} shadowbanned "

@@ -1,9 +1,8 @@
 """manage.py unban: lift every active shadowban of a composite key or fingerprint."""
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
-from redis.exceptions import RedisError
 
+from kirb_project.commands import dependency_errors
 from security import enforcement, moderation
 from security.models import Shadowban
 
@@ -19,19 +18,12 @@ class Command(BaseCommand):
             target = moderation.clean_fingerprint(target)  # a composite key is a valid fingerprint too
         except ValueError as error:
             raise CommandError(f"{error} Give the composite key or fingerprint the ban lists.") from None
-        try:
+        with dependency_errors(
+            "the ban is lifted in the database but still enforced; once Redis answers, run this again."
+        ):
             lifted = moderation.unban(target)
             for target_type in Shadowban.Target:  # and drop any Redis key no record backs
                 enforcement.sync_target(Shadowban(target_type=target_type, target=target))
-        except DatabaseError as error:
-            raise CommandError(
-                f"The database is unavailable ({error}): check DATABASE_URL, then run this again."
-            ) from None
-        except RedisError as error:
-            raise CommandError(
-                f"Redis is unavailable ({error}): the ban is lifted in the database but still enforced; "
-                "once Redis answers, run this again."
-            ) from None
         if lifted:
             self.stdout.write(f"Lifted {lifted} shadowban{'s' if lifted != 1 else ''} of {target}, on every instance.")
         else:
