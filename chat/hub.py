@@ -1,7 +1,8 @@
 """One channel-layer member per process, fanning events out to the local sockets.
 
-With one layer member per socket, Channels spends ~4x the CPU (see docs/BENCHMARKS.md):
-every socket polls its own channel and every event is copied to each of them in Redis.
+With one layer member per socket, a server spends 2.5-3.5x the CPU per frame (see
+docs/BENCHMARKS.md): every event becomes a channel-layer receive and a Channels
+dispatch (with a thread hop to close old database connections) per socket.
 Here the hub joins each group its sockets need once (reference-counted: the first
 local socket joins, the last one leaves), receives each event once, and hands the
 already-encoded text to every interested socket, which queues it in its own bounded
