@@ -8,7 +8,7 @@ from security.models import Reason
 
 def check_burst(identity):
     """More write requests than BURST_LIMIT in BURST_WINDOW_SECONDS: 429 and an IP block."""
-    allowed, retry_after, _ = store.hit(
+    allowed, _, _ = store.hit(
         store.key("burst", identity.key),
         limit=kirb_setting("BURST_LIMIT"),
         window_seconds=kirb_setting("BURST_WINDOW_SECONDS"),
