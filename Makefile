@@ -8,10 +8,12 @@ export HOST PORT
 
 .PHONY: run test install clean cluster
 
-$(VENV)/.installed: requirements.txt
+# Runtime (requirements.txt, all the image installs) and development (requirements-dev.txt:
+# tests, benchmarks, the embedded Redis): a change to either reinstalls.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed

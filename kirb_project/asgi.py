@@ -13,11 +13,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from kirb_project.health import HealthCheck  # noqa: E402
+from kirb_project.metrics_view import MetricsEndpoint  # noqa: E402
 from security.middleware import WebSocketIdentityMiddleware, WebSocketOriginMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": HealthCheck(django_asgi_app),
+        # /health and /metrics are answered before Django: fast while Django is busy, and
+        # without its ALLOWED_HOSTS check (load balancers and scrapers address an
+        # instance by its own name or IP).
+        "http": MetricsEndpoint(HealthCheck(django_asgi_app)),
         "websocket": WebSocketOriginMiddleware(WebSocketIdentityMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

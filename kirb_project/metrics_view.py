@@ -1,28 +1,88 @@
-"""GET /metrics: Prometheus text, for scrapers on allowed networks or with the token."""
+"""GET /metrics: Prometheus text, for scrapers on allowed networks or with the token.
+
+Answered in front of Django (``MetricsEndpoint``, an ASGI middleware, like /health):
+a scraper addresses an instance by whatever name or address it discovered it under
+(``Host: kirb1:8000`` in docker-compose.yml, a pod IP in Kubernetes), which is not one
+of ``ALLOWED_HOSTS``, so Django's host check would refuse every scrape with a 400.
+The access rule does not depend on the Host: the client address (resolved through
+``TRUSTED_PROXIES`` exactly as everywhere else, by ``security.identity.client_ip``)
+must be in ``METRICS_ALLOWED_CIDRS``, or the request must carry
+``Authorization: Bearer $METRICS_TOKEN``.
+
+The Django view below keeps the same rule for anything that reaches /metrics through
+Django itself (the test client, a WSGI server).
+"""
 
 import hmac
 import ipaddress
+import json
+import os
 
+import prometheus_client
 from django.conf import settings
-from django_prometheus.exports import ExportToDjangoView
+from django.http import HttpResponse
+from prometheus_client import multiprocess
 
 from kirb_project.errors import PolicyViolation, error_response
+from security.identity import client_ip
+
+PATH = "/metrics"
+_REFUSAL = PolicyViolation("Metrics are available to the monitoring network or with the token.", code="forbidden")
 
 
-def _allowed(request):
+def allowed(peer, headers):
+    """Whether a scrape from ``peer`` with lower-cased ``headers`` may read the metrics."""
     token = settings.METRICS_TOKEN
-    authorization = request.headers.get("Authorization", "")
+    authorization = headers.get("authorization", "")
     if token and hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
         return True
     # The client address as resolved through trusted proxies: a public client reaching
     # us through a load balancer on a private network is still a public client.
-    address = ipaddress.ip_address(request.identity.ip)
+    try:
+        address = ipaddress.ip_address(client_ip(peer, headers))
+    except ValueError:  # no usable peer address (a Unix socket): nothing to allow
+        return False
     return any(address in network for network in settings.METRICS_ALLOWED_CIDRS)
 
 
-def metrics(request):
-    if not _allowed(request):
-        return error_response(
-            PolicyViolation("Metrics are available to the monitoring network or with the token.", code="forbidden")
+def exposition():
+    """The metrics page: ``(body, content type)``, as django-prometheus would export it."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ or "prometheus_multiproc_dir" in os.environ:
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = prometheus_client.REGISTRY
+    return prometheus_client.generate_latest(registry), prometheus_client.CONTENT_TYPE_LATEST
+
+
+class MetricsEndpoint:
+    """ASGI: GET /metrics before Django (no ALLOWED_HOSTS check), same access rule."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != PATH:
+            return await self.app(scope, receive, send)
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+        peer = (scope.get("client") or ("", 0))[0]
+        if allowed(peer, headers):
+            status, (body, content_type) = 200, exposition()
+        else:
+            status, body, content_type = _REFUSAL.status, json.dumps(_REFUSAL.as_dict()).encode(), "application/json"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", content_type.encode()), (b"cache-control", b"no-store")],
+            }
         )
-    return ExportToDjangoView(request)
+        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
+
+
+def metrics(request):
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    if not allowed(request.META.get("REMOTE_ADDR", ""), headers):
+        return error_response(_REFUSAL)
+    body, content_type = exposition()
+    return HttpResponse(body, content_type=content_type)

@@ -156,3 +156,73 @@ def test_pods_run_as_the_image_user(manifests, deployment):
     uid = int(run.split("--uid", 1)[1].split()[0])
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == uid
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+# --- Offline validation against the Kubernetes API schemas ---------------------------------
+
+# The oldest Kubernetes still commonly run and the newest the schemas know: every API
+# the manifests use (autoscaling/v2, policy/v1, batch/v1 CronJob) is GA in both.
+K8S_VERSIONS = ["1.27.0", "latest"]
+
+
+def kustomize_render(kustomization, load_yaml_documents):
+    """The documents `kubectl apply -k deploy/kubernetes` applies, by kustomize's rules for
+    what this kustomization uses: namespace, labels (without selectors) and images."""
+    image_tags = {image["name"]: image for image in kustomization.get("images", [])}
+    rendered = []
+    for resource in kustomization["resources"]:
+        for document in load_yaml_documents(K8S / resource):
+            if document["kind"] != "Namespace" and kustomization.get("namespace"):
+                document["metadata"]["namespace"] = kustomization["namespace"]
+            for labels in kustomization.get("labels", []):
+                document["metadata"].setdefault("labels", {}).update(labels["pairs"])
+            for container in pod_containers(document):
+                image = image_tags.get(container["image"])
+                if image:
+                    container["image"] = f"{image.get('newName', image['name'])}:{image['newTag']}"
+            rendered.append(document)
+    return rendered
+
+
+def pod_containers(document):
+    spec = document.get("spec", {})
+    if document["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec.get("template", {}).get("spec", {}).get("containers", [])
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_manifests_validate_against_the_kubernetes_api_schemas(version, kustomization, load_yaml_documents):
+    try:
+        import kubernetes_validate
+        from kubernetes_validate.utils import latest_version
+    except ImportError:
+        pytest.fail("kubernetes-validate is not installed: it is in requirements-dev.txt (`make install`).")
+    version = latest_version() if version == "latest" else version
+    documents = kustomize_render(kustomization, load_yaml_documents)
+    # Applied by hand (docs/DEPLOY.md), not through the kustomization.
+    for extra in ("migrate-job.yaml", "secret.example.yaml"):
+        documents += load_yaml_documents(K8S / extra)
+    kinds = {document["kind"] for document in documents}
+    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap", "Secret",
+            "NetworkPolicy", "CronJob", "Job", "Namespace"} <= kinds
+    errors = []
+    for document in documents:
+        try:
+            # strict: no field the API does not know (a typo would be dropped silently).
+            kubernetes_validate.validate(document, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            errors.append(f"{document['kind']}/{document['metadata']['name']}: {'.'.join(map(str, error.path))}: {error.message}")
+    assert not errors, f"Kubernetes {version}:\n" + "\n".join(errors)
+
+
+def test_the_scrape_path_is_answered_whatever_the_host(deployment):
+    """Prometheus scrapes pods by IP (the Host is `10.x.y.z:8000`), and the HPA's metric
+    comes from those scrapes: /metrics is answered before Django's ALLOWED_HOSTS check
+    (kirb_project/metrics_view.py, tests/deploy/test_metrics_scrape.py)."""
+    from kirb_project import asgi, metrics_view
+
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == metrics_view.PATH
+    assert isinstance(asgi.application.application_mapping["http"], metrics_view.MetricsEndpoint)
