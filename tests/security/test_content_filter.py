@@ -1,8 +1,11 @@
-"""The content filter: focused cases for each rule, then the rates on tests/data.
+"""The content filter: the issue's cases, focused cases for each rule, then the rates
+on the corpora in tests/data (legacy pair, dev, dev2, dev3, held-out).
 
-The filter itself is pure Python: no database, no Redis, no Django settings.
+The filter itself is pure Python: no database, no Redis, no Django settings (the last
+two tests only read settings and run the report command).
 """
 
+import io
 import logging
 import re
 import shutil
@@ -11,10 +14,24 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
-from security.content_filter import DATA_DIR, DEFAULT_CONFIG, MESSAGES, ContentFilter
+from kirb_project.conf import kirb_setting
+from security.content_filter import (
+    DATA_DIR,
+    MESSAGES,
+    SCAM_SCORE_THRESHOLD,
+    ContentFilter,
+    FilterConfig,
+    normalise,
+    read_corpus,
+    score_corpus,
+)
+
+DEFAULT_CONFIG = FilterConfig()
 
 DATASETS = Path(__file__).resolve().parent.parent / "data"
+HELDOUT = DATASETS / "heldout"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +45,92 @@ def rule_of(content_filter, text):
 
 
 def read_posts(name):
-    return [line for line in (DATASETS / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_corpus(DATASETS / name)
+
+
+# --- the issue: 80 posts by someone else ---------------------------------------------
+
+# Clean posts the filter used to refuse, and must not.
+ISSUE_FALSE_POSITIVES = [
+    "1BHK for rent near bc road, Bantwal. 9k rent.",
+    "PG for boys near mc road, Vijayanagar.",
+    "Near mc donalds, Andheri East. 1RK, 10k.",
+    "Ass. Professor at COEP looking for a 1BHK in Shivajinagar.",
+    "Small kutiya style cottage on a farm near Lonavala, 8k per month.",
+    "2BHK in Kothrud, Pune (411038), rent 22000, deposit 1 lakh.",
+    "Baner (411045) 9800 rent, veg only.",
+    "New 2BHK in RERA P52100047896 project, Hinjewadi, rent 24k.",
+    "Flats 801 802 803 804 available in Tower B, Wakad.",
+    "PG @Baner for working girls, 9k with food.",
+    "Fridge, washing machine, sofa etc.in the flat.",
+    "I work at a crypto exchange in BKC, need a 1BHK nearby.",
+    "Got my flat in the MHADA lottery, renting it out. 2BHK Goregaon, 30k.",
+]
+
+# Spam the filter used to let through, with the rule that must now refuse it.
+ISSUE_MISSES = [
+    ("Room in Baner, call 98220🏠12345 for visit", "phone_in_text"),  # digits split by an emoji
+    ("2BHK Wakad, contact 98220/12345", "phone_in_text"),  # ... by "/"
+    ("1RK Kurla, call 98220 and then 12345", "phone_in_text"),  # ... by words
+    ("Flat available, number 98220 baki 12345", "phone_in_text"),
+    ("Message on telegrm @punerooms for all listings", "link"),  # misspelt app names
+    ("teligram id flatspune24", "link"),
+    ("Join our teligram channel for daily flats", "spam_phrase"),
+    ("insta: pune.rooms.daily for photos and videos", "link"),  # insta / snapchat handles
+    ("snapchat roomhunter_22 for pics", "link"),
+    ("See all rooms at punerooms [d0t] com", "link"),
+    ("Listings at punerooms。com, updated daily", "link"),
+    ("Best flats on flatsdekho.online, no brokerage", "link"),
+    ("Cheap rooms at rooms4u.rent", "link"),
+    ("All PG list here bit.do/pgpune", "link"),
+    ("Call nau aath don don shunya ek don teen char pach for room", "phone_in_text"),  # Marathi, Latin
+    ("फोन करें नौ आठ दो दो शून्य एक दो तीन चार पांच", "phone_in_text"),  # Hindi, Devanagari
+    ("संपर्क नऊ आठ दोन दोन शून्य एक दोन तीन चार पाच", "phone_in_text"),  # Marathi, Devanagari
+    ("Flat ke liye call karo nau aath do do shunya ek do teen char paanch", "phone_in_text"),  # Hindi, Latin
+    ("Send 5000 token on PhonePe, keys by post", "scam"),
+    ("Owner abroad, pay advance 10000 on GPay and I will courier the keys", "scam"),
+    ("zavadya owner, don mahine deposit kapla", "profanity"),  # Marathi abuse
+    ("aai zhavli, itka bhade kon deta", "profanity"),
+    ("bhikarchot landlord, paani pan nahi", "profanity"),
+    ("madarjaat broker ne 2 mahine ka brokerage liya", "profanity"),  # new Hinglish spellings
+    ("bhenchodd broker, deposit wapas nahi kiya", "profanity"),
+    ("call \u202e54321 02289\u202c for the flat", "phone_in_text"),  # shown as "call 98220 12345"
+]
+
+
+@pytest.mark.parametrize("text", ISSUE_FALSE_POSITIVES)
+def test_the_issues_clean_posts_are_accepted(content_filter, text):
+    assert rule_of(content_filter, text) is None
+
+
+@pytest.mark.parametrize("text, rule", ISSUE_MISSES)
+def test_the_issues_spam_is_refused(content_filter, text, rule):
+    assert rule_of(content_filter, text) == rule
+
+
+# --- normalisation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("call \u202e54321 02289\u202c", "call 98220 12345"),  # right-to-left override: shown reversed
+        ("\u202b12345 98220\u202c", "98220 12345"),  # numbers in an RTL embedding: runs reversed
+        ("98\u200b220\u200d12\u2060345\ufeff", "9822012345"),  # zero-width characters
+        ("\u2066rooms\u2069\u200e.com", "rooms.com"),  # isolates and marks
+        ("punerooms。com rooms．in rooms․net", "punerooms.com rooms.in rooms.net"),  # lookalike dots
+        ("९८२२० ௯௮௨௨௦ ೯೮ ٩٨ ９８ 𝟗𝟖 ⑨⑧ ❾", "98220 98220 98 98 98 98 98 9"),  # digits of every script
+        ("9️⃣8️⃣", "98"),  # keycaps
+        ("fùck fuсk ｆｕｃｋ", "fuck fuck fuck"),  # accents, Cyrillic с, fullwidth
+    ],
+)
+def test_the_text_is_read_as_it_is_shown(typed, read):
+    assert normalise(typed) == read
+
+
+def test_ascii_text_is_left_alone():
+    text = "Rent 15000, call after 6pm. B.Com students welcome!"
+    assert normalise(text) is text
 
 
 # --- links ---------------------------------------------------------------------------
@@ -62,6 +164,34 @@ LINKS = [
     "@roomsdelhi on telegram",
     "insta id pooja_123",
     "my telegram username is roomsblr",
+    "Best flats on flatsdekho.online",  # suffixes that are words, with a made-up name
+    "Cheap rooms at rooms4u.rent",
+    "Visit our website mumbaiflats.store",
+    "http://rentnow.online",
+    "punerooms [d0t] com",
+    "punerooms{dot}com",
+    "roomshub . net",
+    "W W W . R O O M S . C O M",
+    "bit.do/pgpune",
+    "bit(.)ly/pgpune",
+    "teligram: @flats_pune",  # misspelt app names
+    "message me on instagarm @roomspune",
+    "insta: pune.rooms.daily",
+    "snapchat roomhunter_22",
+    "Follow us on insta: punerooms_official",
+    "search roomsdelhi on telegram",
+    "whatsapp id: rooms.pune",
+    "Add me on snapchat, id is rahul_rooms99",
+    # Round 2: app names in disguise, bare handles, mail providers, a round symbol for the dot,
+    "Sn@pchat: kochi_rooms add me",
+    "T.e.l.e.g.r.a.m: chennai_pg_hub",
+    "Telegr@m → @Indore_Room_Seva",
+    "Ping me on Skype live:roomsmumbai",
+    "gmail - roomdelhi2024",
+    "insta ➡ flats.pune for photos",
+    "DM @pune_rooms for the full list",
+    "ROOMS ➡️ roomwala ⚫ in ⬅️ ROOMS",
+    "olx.in par dekho sab flats",
 ]
 
 NOT_LINKS = [
@@ -81,6 +211,21 @@ NOT_LINKS = [
     "Flat no.1204, No.1 location",
     "gated society with pool.club house, gym",
     "5th floor.top floor has a terrace",
+    "sofa, beds etc.in the flat",
+    "Ass. Professor, needs a 1BHK",
+    "PG @Baner, @baner for boys, photos on insta",
+    "Near the metro station.in front of Big Bazaar",
+    "attached bathroom.rent 15k",
+    "Instagram pe photos nahi hain, visit karke dekh lo",
+    "Society has a WhatsApp group for residents, and I am on Telegram too",
+    "Approx 950 sq.ft. carpet, B.Sc/M.Sc students",
+    # Round 2,
+    "Room @rs.9000 per month in Baner",
+    "PG @Sector62 Noida, 8k with food",
+    "Near Instamart dark store, Koramangala",
+    "Gmail and internet work fine here, fibre available",
+    "Yahoo! Got the flat, thanks everyone.",
+    "1BHK • Baner • 20k • in a gated society",
 ]
 
 
@@ -131,6 +276,44 @@ PHONES = [
     "9️⃣8️⃣4️⃣5️⃣6️⃣7️⃣8️⃣9️⃣0️⃣1️⃣",
     "PG in Noida sector 62, 7000, contact 8800 123 456",
     "98456 78901 7 pm ke baad",
+    "call 98220🏠12345",  # split by emoji, symbols and words
+    "Number: 98220 ⭐ 12345",
+    "Ph 98220 | 12345",
+    "contact 98220/12345",
+    "call 98220 and then 12345",
+    "contact 9822 dash 012345",
+    "My number starts with 98220 and ends with 12345",
+    "call 98220 ghar 12345",  # any one word, when what is left is exactly a mobile number
+    "my number is 98220 then one two three four five",
+    "Contact: nine eight two two zero, one two three four five",
+    "call nineeighttwotwozero one two three four five",  # glued spellings
+    "call 98two2zero12345",
+    "call me at ninety eight twenty two zero one twenty three forty five",
+    "nau aath don don shunya ek don teen char pach",  # Marathi
+    "नौ आठ दो दो शून्य एक दो तीन चार पांच",  # Hindi, Devanagari
+    "नऊ आठ दोन दोन शून्य एक दोन तीन चार पाच",  # Marathi, Devanagari
+    "call 99 ek ek 23 45 67",
+    "मोबाइल ௯௮௨௨௦௧௨௩௪௫",  # Tamil digits
+    "Call ⑨⑧②②⓪①②③④⑤",
+    "call \u202e54321 02289\u202c",
+    "ring me 9822\u200b012345",
+    "tel 020 2553 1234",
+    "call 1800 123 4567",
+    "+91 (982) 201 2345",
+    "call9822012345 for room",
+    # Round 2: numbers a digit short or oddly grouped, counted halves, more languages,
+    "First five digits 98450 and last five 31277",
+    "call double nine triple eight zero four five six",
+    "number - dabal nau ath ath saat chhe paanch char teen",
+    "landline 0251-2435 6789",
+    "call me 9 7 O 4 l 2 3 8 8 6",
+    "call 98220 1234 for 2BHK",
+    "call 98220, 12345 for room",
+    "number atthanave do do shunya ek do teen char paanch",
+    "नंबर अट्ठानवे दो दो शून्य एक दो तीन चार पाँच",
+    "call onbathu ettu naalu anju aaru ezhu ettu onbathu poojyam onnu",
+    "ఫోన్ తొమ్మిది ఎనిమిది రెండు రెండు సున్నా ఒకటి రెండు మూడు నాలుగు ఐదు",
+    "കോൾ ഒമ്പത് എട്ട് രണ്ട് രണ്ട് പൂജ്യം ഒന്ന് രണ്ട് മൂന്ന് നാല് അഞ്ച്",
 ]
 
 HOUSING_NUMBERS = [
@@ -170,6 +353,34 @@ HOUSING_NUMBERS = [
     "1RK Kurla 9000 18000 2 months deposit",
     "9000 18000 do mahine ka deposit",
     "Call after 6pm, use the reveal button",
+    "2BHK in Kothrud, Pune (411038), rent 22000",  # pincodes
+    "Baner (411045) 9800 rent",
+    "PIN: 411 057, Hinjewadi",
+    "RERA P52100047896, Hinjewadi",  # identifiers
+    "MahaRERA No. P52100012345, possession 2026",
+    "RERA: PRM/KA/RERA/1251/446/PR/171031/001234",
+    "GSTIN 27AABCU9603R1ZX company lease",
+    "Flats 801 802 803 804 available",  # flat numbers
+    "Flats 801/802/803/804, all 2BHK",
+    "Flats 1201 1202 1203 1204 vacant",
+    "Rent 9,500 deposit 28,500",  # prices
+    "Rent 9,999 only! deposit 19,999",
+    "rent 95000 deposit 285000",
+    "Rs. 18,000 pm, Rs. 50,000 deposit",
+    "Built in 2019, renovated 2024",  # years
+    "2019 2020 2021 2022 2023",
+    "Rent 9800 or 10500 with AC",
+    "Rent twenty two thousand five hundred, deposit fifty thousand",
+    "Flat no. ४०२, बाणेर",
+    # Round 2: numbers near "call", flat numbers, words that are also number words,
+    "H.No 8-2-293/82, Road No 3, Banjara Hills",
+    "Call me, flats 8011 8012 available",
+    "call: flats 0801 0802 0803 available",
+    "Call between 10-6, rent 14000, deposit 28000, Sector 9",
+    "Contact 8 AM - 9 PM, rent 18000 28000",
+    "Ticket no 45612 78901 for my complaint",
+    "Onnu rendu rooms available, Velachery, 8k each",
+    "Nau baje ke baad call mat karna, 1BHK 14k",
 ]
 
 
@@ -212,13 +423,19 @@ SPAM = [
     "Congratulations you have won KBC lottery",
     "Call girls available in Andheri",
     "High profile escort service",
-    "Advance token pay now via UPI to confirm your room",
-    "Pay 2000 on GPay to confirm, no visit needed",
     "Ghar baithe kamaye 30000 mahina",
     "Paisa double scheme",
     "DM for details",
-    "I will courier the keys once you pay",
     "Join our telegram group for rooms",
+    "Join our teligram group for rooms",  # misspelt app names are read as the app
+    "Earn 3,000 per day from your phone",  # numbers stand for any number
+    "Crypto investment plan, double your money",
+    # Round 2,
+    "Earn 50k from home! Only 2 hrs daily.",
+    "Typing job from home, 500 per page",
+    "Get loan on Aadhaar only, approval in 5 minutes",
+    "Aviator game tricks 100% win",
+    "Rich aunties need young boys, earn 20k per meeting",
 ]
 
 NOT_SPAM = [
@@ -237,7 +454,66 @@ NOT_SPAM = [
     "I work at a forex desk in BKC, need a 1BHK nearby",
     "PG registration fee 500, non refundable",
     "Use the reveal button to get the owner number",
+    "I work at a crypto exchange in BKC",
+    "Got my flat in the MHADA lottery, renting it out",
+    "Won the CIDCO lottery, flat in Ulwe for rent",
+    "Singles and doubles in HSR, 8k and 6k",
+    # Round 2,
+    "I earn 60k per month, looking for a 1BHK under 15k in Baner",
+    "I have a part time job in the evenings, need a room near FC Road",
+    "Girls PG, available for night shift workers too",
 ]
+
+
+SCAMS = [
+    "Advance token pay now via UPI to confirm your room",
+    "Pay 2000 on GPay to confirm, no visit needed",
+    "I will courier the keys once you pay",
+    "Send 5000 token on PhonePe, keys by post",
+    "I am an army officer, transferred. Send advance on PhonePe, keys will be couriered.",
+    "Book now: transfer 3000 to my UPI id before visit",
+    "Booking amount 2000 PhonePe karo, keys courier se bhej dunga",
+    "Pehle 5000 token bhejo GPay pe, phir flat dikhayenge",
+    "I am in Dubai, pay 10000 advance on Google Pay to book",
+    "Token amount via GPay to rahul@okaxis then share ID",
+    "Transfer 2500 to get the owner number",
+    # Round 2,
+    "Pay to UPI rentdesk@ybl to block the flat, visit only after payment.",
+    "I will send a QR code, scan it to RECEIVE your deposit refund",
+    "CISF officer transferred, 2BHK Powai, pay security deposit by Paytm and take possession.",
+    "Gate pass fee 1500 must be paid online before visiting the flat.",
+    "Rs 500 visiting charges first, then I will share address",
+    "Token amount 3000 on Google Pay, 100% refundable if you don't like the room",
+    "Share the OTP you receive to get the refund",
+]
+
+NOT_SCAMS = [
+    "Pay token amount to block the room, rest on move-in. UPI accepted.",
+    "Please don't pay any advance before visiting the flat!",
+    "Beware of fake owners asking for token on PhonePe before the visit.",
+    "No advance before visit please, I am not that kind of owner.",
+    "Token 2000 on the day of visit, rest on agreement, UPI fine.",
+    "Owner stays abroad, caretaker will show the flat on weekends.",
+    "Owner is in the army, his wife shows the flat, rent via bank transfer.",
+    "Rent to be paid on 1st by GPay, keys handed over at agreement.",
+    "Keys with the watchman, come and see any time. Call before visiting.",
+    # Round 2,
+    "Army officer transferred to Pune, looking for a 2BHK near Wanowrie, 25k budget",
+    "Keys will be handed over after the agreement is signed at the registrar office",
+    "Security deposit 2 months, refundable. Paytm office nearby.",
+    "Scan the QR code at the gate for visitor entry",
+    "No visiting charges, rent 15k, Andheri",
+]
+
+
+@pytest.mark.parametrize("text", SCAMS)
+def test_advance_fee_scams_are_caught(content_filter, text):
+    assert rule_of(content_filter, text) == "scam"
+
+
+@pytest.mark.parametrize("text", NOT_SCAMS)
+def test_talk_of_tokens_apps_and_absent_owners_is_not_a_scam(content_filter, text):
+    assert rule_of(content_filter, text) is None
 
 
 @pytest.mark.parametrize("text", SPAM)
@@ -300,6 +576,24 @@ ABUSE = [
     "fuсk",  # Cyrillic с
     "fu\u200bck",  # zero-width space
     "fùck",
+    "F***",
+    "f@cking joke",
+    "bhenchodd",  # sound-alike spellings
+    "chootiyaa owner",
+    "lawde broker",
+    "madarjaat",
+    "madar chod",  # a compound split in two
+    "zavadya owner",  # Marathi
+    "jhavadya malak",
+    "aai zhavli",
+    "bhikarchot",
+    "tuzya aaichi gaand",
+    "झवाड्या मालक",
+    "लौड़ा",
+    "saali kutiya",
+    "kutte broker",
+    # Round 2,
+    "MC BC society secretary, teri maa ki...",
 ]
 
 SCUNTHORPE = [
@@ -340,6 +634,18 @@ SCUNTHORPE = [
     "f u l l y furnished, a c and t v",
     "teri maa ki tarah khana banane wali aunty",
     "1st, 2nd, 3rd, 4th, 5th and 7th floor",
+    "near bc road, Bantwal",
+    "PG near mc road",
+    "Near mc donalds, Andheri",
+    "Near McDonald's Wakad",
+    "Ass. Professor at COEP",
+    "Small kutiya style cottage",
+    "Hamare yahan chhoti si kutiya hai",
+    "Kutte billi allowed nahi hain",
+    "Bhosale Nagar, Gandharva Nagari, Lavale, Shitole Nagar",
+    "Phuket trip planned, Fukat mein nahi",
+    # Round 2,
+    "Teri Maa ki dua se mila yeh ghar, thanks all",
 ]
 
 
@@ -356,9 +662,13 @@ def test_place_names_and_innocent_words_are_not_abuse(content_filter, text):
 # --- caps and repetition -------------------------------------------------------------
 
 SHOUTING = [
-    "ROOM AVAILABLE FOR RENT IN ANDHERI EAST CONTACT IMMEDIATELY",
+    "ROOM AVAILABLE FOR RENT IN ANDHERI EAST CONTACT IMMEDIATELY",  # urging
     "FLATMATE NEEDED HSR LAYOUT SECTOR 2 CALL NOW",
-    "PG FOR BOYS AND GIRLS AVAILABLE WITH FOOD WIFI AND LAUNDRY",
+    "THIS BROKER IS A CHEAT DONT TRUST HIM AT ALL",  # ranting
+    "PG FOR BOYS AND GIRLS AVAILABLE, WITH FOOD!",  # exclaiming
+    # too long for a title
+    "PG FOR BOYS AND GIRLS AVAILABLE WITH FOOD WIFI AND LAUNDRY NEAR THE METRO STATION IN BANER",
+    "2BHK FOR RENT IN BANER\nFULLY FURNISHED, FAMILY ONLY",  # more than one line
 ]
 
 NOT_SHOUTING = [
@@ -367,6 +677,11 @@ NOT_SHOUTING = [
     "FULLY FURNISHED 2BHK in Hinjewadi phase 2, 21k, available now.",
     "PG AVAILABLE HSR",  # too short to shout
     "2BHK in HSR, BDA layout, near NIFT. AC, TV, RO, WiFi.",
+    # Round 2: a short line in capitals that describes a home is a title (tests/data/dev2).
+    "PG FOR BOYS AND GIRLS AVAILABLE WITH FOOD WIFI AND LAUNDRY",
+    "SPACIOUS 3BHK IN BANJARA HILLS FOR RENT",
+    "AVAILABLE NOW: 1RK IN MAHIM, NO BROKERAGE",
+    "HOUSE FOR RENT – JAYANAGAR 4TH BLOCK – 2BHK – 30K",
 ]
 
 REPETITIVE = [
@@ -411,6 +726,109 @@ def test_ordinary_emphasis_is_not_repetition(content_filter, text):
     assert rule_of(content_filter, text) is None
 
 
+# --- round 3: families of evasion seen in tests/data/dev3 -------------------------------
+
+ROUND3_CAUGHT = [
+    # letters typed for digits, junk between the parts, digits one by one
+    ("Owner direct: 98Z4O5I7B6", "phone_in_text"),
+    ("flat owner: 9B4O-IZ3-AS67", "phone_in_text"),
+    ("Call 9840 [remove this] 123 (and this) 456, Adyar", "phone_in_text"),
+    ("number = 98 + 40 + 1 + 23 + 4567", "phone_in_text"),
+    ("Broker \u202e9 4 9 8 5 4 3 2 1 0\u202c whatsapp only", "phone_in_text"),
+    # number words: sound-alikes, stretched, one letter off, more languages
+    ("call nine ate for oh won too tree for fife sicks", "phone_in_text"),
+    ("nain ait for faiv zeero wan too tree for faiv", "phone_in_text"),
+    ("ninerr eightt fourr five zeroo one twoo three four five", "phone_in_text"),
+    ("onbadhu ettu naalu onnu poojiyam aaru ezhu ezhu moonu rendu", "phone_in_text"),
+    ("tommidi enimidi naalugu okati sunna rendu edu edu aidu moodu", "phone_in_text"),
+    ("noy aat char shunno ek dui tin char pach chhoy", "phone_in_text"),
+    ("nav aath char shunya ek be tran char panch chha", "phone_in_text"),
+    # counted parts far apart or in either order; a number typed backwards
+    ("first half 98290, AC room, mess included, second half 41573", "phone_in_text"),
+    ("last four digits 2345, first six 984501", "phone_in_text"),
+    ("54321 05489 reverse it for the number", "phone_in_text"),
+    # handles spaced out, searched for, or named
+    ("TG ~ @ bhopal rooms hub (remove the spaces)", "link"),
+    ("Insta: @ l u c k n o w . r o o m s", "link"),
+    ('Search "Lucknow Flat Owners" on telegrarn', "link"),
+    ("Truecaller pe search karo 'Ramesh Broker Kukatpally'", "link"),
+    ("faceb00k msg Priya Nair Kochi for the flat", "link"),
+    ("telegarm channel: punerentals", "link"),
+    ("puneroomsdotcom", "link"),
+    # the scam score, in any language
+    ("Army officer transferred. Pay 5,000 token via GPay, keys sent by courier.", "scam"),
+    ("Token amount 1,500 Paytm first, then only visit allowed", "scam"),
+    ("I am Major Vikram, posted in Kochi, only need advance online, I am on duty so cant meet.", "scam"),
+    ("Accept the collect request of 4,999 on GPay to lock this room, it's refundable.", "scam"),
+    ("Advance munnadiye GPay pannunga, apram thaan saavi anupuvom", "scam"),
+    ("Advance aadyam GPay cheyyu, key courier il ayakkam, njan Dubai il aanu.", "scam"),
+    # spam
+    ("Work from home data entry 25,000/month, registration 999", "spam_phrase"),
+    ("Kalyan matka results daily + cheap kholi in Dombivli", "spam_phrase"),
+    ("Akeli bhabhi ke saath room share, full masti", "spam_phrase"),
+    # abuse
+    ("Punda mavane owner, advance thiruppi kudu da", "profanity"),
+    ("Lanja kodaka, deposit ivvu ra", "profanity"),
+    ("Sule maga broker, Jayanagar alli mosa", "profanity"),
+    ("लौड़े, किराया वापस दे", "profanity"),
+    ("teri maa ki ch*t, broker", "profanity"),
+    ("M.C. B.C. owner never returns deposit", "profanity"),
+    ("motherfukcer landlord", "profanity"),
+]
+
+ROUND3_CLEAN = [
+    "Flat 9B, tower 4A, sector 62, rent 18000, deposit 50000",
+    "Rent 8750 + 1250 + 375 water, negotiable",
+    "Tenants in 1990s building, rent due on the 21st of every month",
+    "Block 7A, 9th floor, flat 904, tower B2, sector 45",
+    "For two to three months only, one or two people",
+    "I ate at 9, to be free by 10, tree house cafe, for 2 people",
+    "Reverse parking not allowed, 2BHK for 25k",
+    "First six months rent 9500, then 10000",
+    "Pay token amount to block the room, UPI accepted",
+    "Token 5000 on GPay to block the flat, owner is NRI, manager shows the flat",
+    "Army officer posted in Pune, looking for 2BHK, can pay advance online after visit",
+    "I will send photos on request, keys with security, deposit 2 months",
+    "The owner is in Dubai, his brother shows the flat on weekends, rent by GPay",
+    "I work from home, PG registration fee 500 is fine",
+    "Search for \"Green Valley\" society on Google maps, it's near the temple",
+    "Facebook Marketplace has the same ad, message Priya here",
+    "Truecaller shows my name as Ramesh Owner, so pick up when I call",
+    "Sunni masjid nearby, peaceful area, 1BHK 12k",
+    "Supriya Sule office is near, 2BHK available",
+    "Poori bhaji stall below the building, 1RK 8k",
+    "Otha veedu? No, this is a 2BHK near Tambaram",
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), ROUND3_CAUGHT)
+def test_round3_evasions_are_caught(content_filter, text, rule):
+    assert rule_of(content_filter, text) == rule
+
+
+@pytest.mark.parametrize("text", ROUND3_CLEAN)
+def test_round3_near_misses_are_accepted(content_filter, text):
+    assert rule_of(content_filter, text) is None
+
+
+def test_the_scam_score_threshold():
+    """Money on an app, an owner away and a room blocked score nothing without the room
+    kept from view (or a collect request); with keys by courier the score is 5."""
+    content_filter = ContentFilter(DEFAULT_CONFIG)
+    assert SCAM_SCORE_THRESHOLD == 4
+    post = "Token 5000 on GPay to block the flat, owner is NRI, manager shows the flat"
+    assert content_filter._scam_score(*_phrases_and_words(content_filter, post)) == 0
+    post = "Pay token amount on UPI to block the room, keys sent by courier"
+    assert content_filter._scam_score(*_phrases_and_words(content_filter, post)) == 5
+
+
+def _phrases_and_words(content_filter, text):
+    from security.content_filter import _Post
+
+    post = _Post(text, content_filter)
+    return post.phrases, post.words
+
+
 # --- configuration and data ----------------------------------------------------------
 
 
@@ -419,8 +837,15 @@ def test_the_first_rule_in_order_wins(content_filter):
     assert rule_of(content_filter, "CALL 9845678901 NOW FOR THE FLAT, FUCKING CHEAP") == "phone_in_text"
 
 
+def test_the_settings_and_the_config_defaults_agree():
+    """KIRB_DEFAULTS repeats FilterConfig's defaults for the environment to override; they must not drift."""
+    assert FilterConfig.from_settings(kirb_setting) == FilterConfig()
+
+
 def test_thresholds_come_from_the_config():
     assert rule_of(ContentFilter(replace(DEFAULT_CONFIG, min_phone_digits=12)), "call 9845678901") is None
+    # One digit short after "call" is a number given with a digit missing.
+    assert rule_of(ContentFilter(replace(DEFAULT_CONFIG, min_phone_digits=12)), "call 98456789012") == "phone_in_text"
     assert rule_of(ContentFilter(replace(DEFAULT_CONFIG, min_phone_digits=8)), "call 98456789") == "phone_in_text"
     relaxed = ContentFilter(
         replace(DEFAULT_CONFIG, max_caps_ratio=1.0, max_repeated_char_run=50, max_repeated_word_share=1.0)
@@ -438,7 +863,99 @@ def test_word_lists_are_read_from_the_data_dir(tmp_path, content_filter):
     assert rule_of(content_filter, text) is None
 
 
-# --- the datasets --------------------------------------------------------------------
+# --- the corpora ---------------------------------------------------------------------
+
+
+def print_figures(capsys, name, score):
+    with capsys.disabled():
+        print(f"\ncontent filter on {name}: {score.summary()}")
+
+
+def test_dev_corpus(content_filter, record_property, capsys):
+    """tests/data/dev: the corpus the rules were tuned on, every example of the issue included."""
+    clean, spam = read_posts("dev/clean.txt"), read_posts("dev/spam.txt")
+    score = score_corpus(content_filter, clean, spam)
+    record_property("dev_precision", score.precision)
+    record_property("dev_recall", score.recall)
+    print_figures(capsys, "tests/data/dev", score)
+    assert not score.false_positives, "clean posts refused:\n" + "\n".join(
+        f"  [{rule}] {post}" for rule, post in score.false_positives
+    )
+    assert score.recall >= 0.98, "spam missed:\n" + "\n".join(f"  {post}" for post in score.missed)
+
+
+def test_dev2_corpus(content_filter, record_property, capsys):
+    """tests/data/dev2: round 1's held-out corpus, written by someone else. Measured once
+    with round 1's rules frozen (119/150 spam caught, 5/150 clean refused); round 2 was
+    tuned on it, so it is dev data now and the figures here no longer measure anything
+    unseen (tests/data/heldout does)."""
+    clean, spam = read_posts("dev2/clean.txt"), read_posts("dev2/spam.txt")
+    score = score_corpus(content_filter, clean, spam)
+    record_property("dev2_precision", score.precision)
+    record_property("dev2_recall", score.recall)
+    print_figures(capsys, "tests/data/dev2", score)
+    assert not score.false_positives, "clean posts refused:\n" + "\n".join(
+        f"  [{rule}] {post}" for rule, post in score.false_positives
+    )
+    assert score.recall >= 0.98, "spam missed:\n" + "\n".join(f"  {post}" for post in score.missed)
+
+
+def test_dev3_corpus(content_filter, record_property, capsys):
+    """tests/data/dev3: round 2's held-out corpus, written by someone else. Measured once
+    with round 2's rules frozen (112/150 spam caught, 0/150 clean refused); round 3 was
+    tuned on it, so it is dev data now and the figures here no longer measure anything
+    unseen (tests/data/heldout does)."""
+    clean, spam = read_posts("dev3/clean.txt"), read_posts("dev3/spam.txt")
+    score = score_corpus(content_filter, clean, spam)
+    record_property("dev3_precision", score.precision)
+    record_property("dev3_recall", score.recall)
+    print_figures(capsys, "tests/data/dev3", score)
+    assert not score.false_positives, "clean posts refused:\n" + "\n".join(
+        f"  [{rule}] {post}" for rule, post in score.false_positives
+    )
+    assert score.recall >= 0.98, "spam missed:\n" + "\n".join(f"  {post}" for post in score.missed)
+
+
+# Round 3's held-out corpus, written by someone else while round 3 was tuned on dev3,
+# and never opened by anyone working on the rules. Measured once, after the rules were
+# frozen (docs/CONTENT_FILTER.md); nothing was changed after seeing the figures. Neither
+# target was reached; tuning on this corpus would make it worthless as a measure, so the
+# shortfall is recorded here and the next round needs a new one.
+@pytest.mark.skipif(not (HELDOUT / "clean.txt").is_file(), reason="no held-out corpus in tests/data/heldout")
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "round-3 held-out target not reached when measured once with the rules frozen: 118/150 spam caught "
+        "(recall 78.7%), 2/150 clean refused (precision 98.3%); target recall >= 90% and no clean post refused"
+    ),
+)
+def test_heldout_corpus(content_filter, record_property, capsys):
+    """tests/data/heldout: written by someone else and never used for tuning. Target:
+    recall >= 0.90 and no clean post refused."""
+    clean, spam = read_corpus(HELDOUT / "clean.txt"), read_corpus(HELDOUT / "spam.txt")
+    score = score_corpus(content_filter, clean, spam)
+    record_property("heldout_precision", score.precision)
+    record_property("heldout_recall", score.recall)
+    print_figures(capsys, "tests/data/heldout", score)
+    if score.recall < 0.90 or score.false_positives:
+        pytest.fail(
+            f"held-out target not reached: {score.summary()}; target recall >= 90% and no clean post refused",
+            pytrace=False,
+        )
+
+
+def test_filter_report_prints_each_corpus_and_says_when_one_is_missing(tmp_path):
+    corpus = tmp_path / "mine"
+    corpus.mkdir()
+    (corpus / "clean.txt").write_text("# a comment\n\nRoom in Baner, 9k\nFlat 801 802 803 804\n", encoding="utf-8")
+    (corpus / "spam.txt").write_text("call 98220 12345\nvisit rooms4u.rent\nRoom in Aundh, 9k\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("filter_report", "--corpus", str(corpus), "--corpus", str(tmp_path / "absent"), "--verbose", stdout=out)
+    report = out.getvalue()
+    assert "spam 3: 2 caught, 1 missed; clean 2: 0 refused" in report
+    assert "precision 100.0%  recall 66.7%" in report
+    assert "false negative: Room in Aundh, 9k" in report
+    assert f"{tmp_path / 'absent'}: no corpus here" in report
 
 
 def test_datasets(content_filter, record_property, capsys):
