@@ -35,7 +35,7 @@ class BaselineConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=close_codes.BAD_REQUEST)
             return
-        for group in events.groups_for_city(params["location"]):
+        for group in events.groups_for_city(params["city_key"]):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
         await self.accept()

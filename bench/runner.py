@@ -471,8 +471,10 @@ class DesignRun:
             # Every socket and post of the bench comes from loopback: lift the per-IP
             # limits (the baseline has none), and the per-instance socket cap.
             "KIRB_WS_MAX_CONNECTIONS_PER_IP": str(NO_LIMIT),
+            "KIRB_HTTP_MAX_CONNECTIONS_PER_IP": str(NO_LIMIT),
             "KIRB_WS_MAX_CONNECTIONS": str(NO_LIMIT),
             "KIRB_IP_WRITE_LIMIT": str(NO_LIMIT),
+            "KIRB_NETWORK_POST_LIMIT": str(NO_LIMIT),
             **config.server_env,
         }
         self.servers = []

@@ -32,13 +32,13 @@ class CityFilter(admin.SimpleListFilter):
     parameter_name = "city"
 
     def lookups(self, request, model_admin):
-        cities = Message.objects.order_by("location").values_list("location", flat=True).distinct()
+        cities = Message.objects.order_by("city_key").values_list("city_key", flat=True).distinct()
         return [(city or NO_CITY, city or "(no city)") for city in cities]
 
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        return queryset.filter(location="" if self.value() == NO_CITY else self.value())
+        return queryset.filter(city_key="" if self.value() == NO_CITY else self.value())
 
 
 @admin.register(Message)
@@ -53,11 +53,11 @@ class MessageAdmin(admin.ModelAdmin):
     actions = ["delete_and_remove", "restore_and_broadcast"]
     fieldsets = [
         (None, {"fields": ["message", "message_type", "location", "created_at", "visibility", "is_deleted"]}),
-        ("Poster", {"fields": ["phone", "browser_id", "poster_ip", "poster_key", "related"]}),
+        ("Poster", {"fields": ["phone", "public_id", "poster_fingerprint", "poster_ip", "poster_key", "related"]}),
     ]
     readonly_fields = [
         "id", "message", "message_type", "location", "created_at", "visibility", "is_deleted",
-        "phone", "browser_id", "poster_ip", "poster_key", "related",
+        "phone", "public_id", "poster_fingerprint", "poster_ip", "poster_key", "related",
     ]  # fmt: skip
 
     # Moderators moderate; they do not write or hard-delete posts.
@@ -71,24 +71,24 @@ class MessageAdmin(admin.ModelAdmin):
     def short_text(self, message):
         return Truncator(message.message).chars(80)
 
-    @admin.display(description="poster's fingerprint", ordering="browser_id")
+    @admin.display(description="poster's fingerprint", ordering="poster_fingerprint")
     def poster(self, message):
-        return Truncator(message.browser_id).chars(24)
+        return Truncator(message.poster_fingerprint).chars(24)
 
     @admin.display(description="see also")
     def related(self, message):
         links = [
-            ("posts from this fingerprint", "admin:chat_message_changelist", {"browser_id": message.browser_id}),
+            ("posts from this fingerprint", "admin:chat_message_changelist", {"poster_fingerprint": message.poster_fingerprint}),
             ("posts from this composite key", "admin:chat_message_changelist", {"poster_key": message.poster_key}),
             (
                 "reports on this fingerprint",
                 "admin:security_report_changelist",
-                {"reported_fingerprint": message.browser_id, "rows": "report"},
+                {"reported_fingerprint": message.poster_fingerprint, "rows": "report"},
             ),
             (
                 "shadowbans of this fingerprint",
                 "admin:security_shadowban_changelist",
-                {"target_type": Shadowban.Target.FINGERPRINT, "target": message.browser_id, "status": "all"},
+                {"target_type": Shadowban.Target.FINGERPRINT, "target": message.poster_fingerprint, "status": "all"},
             ),
             (
                 "shadowbans of this composite key",

@@ -4,6 +4,7 @@ Standard codes where one fits; 4xxx mirror the HTTP status of the same refusal.
 """
 
 UNSUPPORTED_DATA = 1003  # a binary frame: Kirb speaks JSON text only
+POLICY_VIOLATION = 1008  # more frames than WS_MAX_INCOMING_FRAMES per WS_INCOMING_FRAME_WINDOW_SECONDS
 MESSAGE_TOO_BIG = 1009  # an incoming frame over WS_MAX_INCOMING_FRAME_BYTES
 INTERNAL_ERROR = 1011
 SERVICE_RESTART = 1012  # the instance is draining: reconnect (elsewhere) with since=

@@ -4,32 +4,42 @@ JSON bodies are fed to forms through ``JSONForm.from_json``, which first refuses
 of the wrong JSON type (a form would happily turn ``[1, 2]`` into the string "[1, 2]").
 """
 
+import html
 import math
 import re
-import string
 import uuid
 
+import nh3
 from django import forms
 from django.core.exceptions import ValidationError
 
+from chat.cities import clean_city
 from chat.models import Message
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import InvalidInput
+from security.identity import is_valid_fingerprint
 
-_CITY_RE = re.compile(r"[^\W\d_]+(?:[ .'-]+[^\W\d_]+)*")
 _PHONE_SEPARATORS_RE = re.compile(r"[\s().-]")
-_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0 controls but tab and newline, DEL, and the bidirectional overrides, embeddings
+# and isolates, which make "call \u202e54321 02289" display as "call 98220 12345".
+_CONTROL_CHARS_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _LATEST_TIMESTAMP = 253402300800  # 10000-01-01: datetime cannot go further
 
 
-def canonical_city(raw):
-    """The one spelling of a city used for storage, filtering and broadcast groups."""
-    city = " ".join((raw or "").split())
-    if not city:
-        return ""
-    if len(city) > kirb_setting("CITY_MAX_CHARS") or not _CITY_RE.fullmatch(city):
-        raise ValidationError("location must be a city name (letters, spaces, . ' -).", code="invalid_location")
-    return string.capwords(city)
+def is_inert_html(text):
+    """True when an HTML parser reads ``text`` as exactly this plain text.
+
+    The krib client renders a message as HTML and Kirb's page as text: text that
+    parses to itself (no tags, comments or character references) looks the same in
+    both and can run nothing. ``2BHK & 3BHK`` and ``<10 min`` pass; ``<img ...>``,
+    ``<b>`` and ``&lt;`` do not. nh3 is the sanitizer krib's own server uses.
+    """
+    return html.unescape(nh3.clean(text, tags=set())) == text
+
+
+# Validation codes that clients may act on, so they are the error code of the answer;
+# any other validation error answers the form's generic code.
+SPECIFIC_ERROR_CODES = {"unknown_city", "markup_not_allowed", "invalid_browser_id"}
 
 
 def first_error(form):
@@ -38,6 +48,11 @@ def first_error(form):
     if field != "__all__" and not sentence.lower().startswith(field):
         sentence = f"{field}: {sentence}"
     return sentence
+
+
+def first_error_code(form, default):
+    code = next(iter(form.errors.as_data().values()))[0].code
+    return code if code in SPECIFIC_ERROR_CODES else default
 
 
 class JSONForm(forms.Form):
@@ -52,7 +67,11 @@ class JSONForm(forms.Form):
                 raise InvalidInput(f"{name} must be a string.", code="invalid_type", field=name)
         form = cls(data={name: data[name] for name in cls.base_fields if data.get(name) is not None})
         if not form.is_valid():
-            raise InvalidInput(first_error(form), fields={k: list(v) for k, v in form.errors.items()})
+            raise InvalidInput(
+                first_error(form),
+                code=first_error_code(form, InvalidInput.code),
+                fields={k: list(v) for k, v in form.errors.items()},
+            )
         return form.cleaned_data
 
 
@@ -61,7 +80,7 @@ class QueryForm(forms.Form):
     def validate(cls, query):
         form = cls(data=query)
         if not form.is_valid():
-            raise InvalidInput(first_error(form), code="invalid_parameter")
+            raise InvalidInput(first_error(form), code=first_error_code(form, "invalid_parameter"))
         return form.cleaned_data
 
 
@@ -78,12 +97,17 @@ class PostMessageForm(JSONForm):
     website = forms.CharField(required=False, strip=True)
 
     def clean_message(self):
-        text = self.cleaned_data["message"]
+        text = self.cleaned_data["message"].replace("\r\n", "\n").replace("\r", "\n")
         limit = kirb_setting("MESSAGE_MAX_CHARS")
         if len(text) > limit:
             raise ValidationError(f"message is longer than {limit} characters.", code="too_long")
         if _CONTROL_CHARS_RE.search(text):
             raise ValidationError("message contains control characters.", code="invalid_characters")
+        if not is_inert_html(text):
+            raise ValidationError(
+                "message contains HTML markup (a tag, comment or &-entity); write plain text.",
+                code="markup_not_allowed",
+            )
         return text
 
     def clean_phone(self):
@@ -98,12 +122,16 @@ class PostMessageForm(JSONForm):
         return phone
 
     def clean_location(self):
-        return canonical_city(self.cleaned_data["location"])
+        return clean_city(self.cleaned_data["location"])
 
     def clean_browser_id(self):
+        """The poster's public id, echoed exactly: the krib client spots its own posts by it."""
         browser_id = self.cleaned_data["browser_id"]
-        if len(browser_id) > kirb_setting("FINGERPRINT_MAX_CHARS"):
-            raise ValidationError("browser_id is too long.", code="too_long")
+        if browser_id and not is_valid_fingerprint(browser_id):
+            raise ValidationError(
+                f"browser_id must be 1-{kirb_setting('FINGERPRINT_MAX_CHARS')} characters of A-Z a-z 0-9 . _ : -",
+                code="invalid_browser_id",
+            )
         return browser_id
 
 
@@ -117,22 +145,24 @@ class TrackVisitorForm(JSONForm):
     location = forms.CharField(required=False)
 
     def clean_location(self):
-        return canonical_city(self.cleaned_data["location"])
+        return clean_city(self.cleaned_data["location"])
 
 
 class HistoryQueryForm(QueryForm):
     location = forms.CharField(required=False)
+    # Without a limit: everything within retention (as krib's server answers), up to
+    # HISTORY_MAX_MESSAGES.
     limit = forms.IntegerField(required=False, min_value=1)
     # A message id (the oldest one the client has) or a Unix timestamp.
     before = forms.CharField(required=False)
 
     def clean_location(self):
-        return canonical_city(self.cleaned_data["location"])
+        return clean_city(self.cleaned_data["location"])
 
     def clean_limit(self):
         limit = self.cleaned_data["limit"]
         if limit is None:
-            return kirb_setting("HISTORY_DEFAULT_LIMIT")
+            return None
         ceiling = kirb_setting("HISTORY_MAX_LIMIT")
         if limit > ceiling:
             raise ValidationError(f"limit must be at most {ceiling}.", code="limit_too_large")
@@ -146,7 +176,7 @@ class CityStatsQueryForm(QueryForm):
     current_city = forms.CharField(required=False)
 
     def clean_current_city(self):
-        return canonical_city(self.cleaned_data["current_city"])
+        return clean_city(self.cleaned_data["current_city"], field="current_city")
 
 
 class StreamQueryForm(QueryForm):
@@ -154,10 +184,29 @@ class StreamQueryForm(QueryForm):
 
     location = forms.CharField(required=False)
     fp = forms.CharField(required=False)
-    since = forms.UUIDField(required=False, error_messages={"invalid": "since must be a message id."})
+    since = forms.CharField(required=False)
 
     def clean_location(self):
-        return canonical_city(self.cleaned_data["location"])
+        return clean_city(self.cleaned_data["location"])
+
+    def clean_since(self):
+        """The last event id a client saw (chat.stream), or a message id (older clients)."""
+        raw = self.cleaned_data["since"].strip()
+        if not raw:
+            return None
+        if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+            return int(raw)
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            raise ValidationError("since must be an event id or a message id.", code="invalid") from None
+
+    def clean(self):
+        """``city_key``: the feed the socket follows ("" for every city)."""
+        cleaned = super().clean()
+        if "location" in cleaned:
+            cleaned["city_key"] = cleaned["location"][1]
+        return cleaned
 
 
 def parse_cursor(raw, name):

@@ -22,14 +22,19 @@ class MessageQuerySet(models.QuerySet):
         A shadowbanned author sees their posts as normal (same composite key); a
         shadow-throttled IP sees the posts made from that IP; nobody else sees either.
         """
-        return self.live().filter(
+        return self.live().known_to(identity)
+
+    def known_to(self, identity):
+        """``visible_to``, deleted posts included: what a cursor may name."""
+        return self.filter(
             Q(visibility=Message.Visibility.PUBLIC)
             | Q(poster_key=identity.key)
             | Q(visibility=Message.Visibility.THROTTLED, poster_ip=identity.ip)
         )
 
-    def in_city(self, city):
-        return self.filter(location=city) if city else self
+    def in_city(self, city_key):
+        """Posts of one city (by ``chat.cities.city_key``); every city for ""."""
+        return self.filter(city_key=city_key) if city_key else self
 
     def before(self, cursor):
         """Messages older than ``cursor`` in (created_at, id) order: a total order."""
@@ -55,11 +60,16 @@ class Message(models.Model):
         THROTTLED = "throttled", "Shadow-throttled (poster's IP only)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    browser_id = models.CharField("poster's fingerprint", max_length=128, db_index=True)
+    # What readers see and reports name: the id the poster's client gave itself, or
+    # one derived from its identity (security.identity.public_id). No authority.
+    public_id = models.CharField("poster's public id", max_length=128, db_index=True)
+    # The identity behind the post, for bans and moderation; never published.
+    poster_fingerprint = models.CharField("poster's fingerprint", max_length=160, db_index=True)
     message = models.TextField()
     message_type = models.CharField(max_length=16, choices=Type.choices)
     phone = models.CharField(max_length=20, blank=True)
-    location = models.CharField("city", max_length=64, blank=True)
+    location = models.CharField("city", max_length=64, blank=True, help_text="As the poster's client spelled it.")
+    city_key = models.CharField(max_length=64, blank=True, help_text="The city's feed: chat.cities.city_key.")
     created_at = models.DateTimeField(default=timezone.now)
     poster_key = models.CharField("poster's composite key", max_length=64, db_index=True)
     poster_ip = models.GenericIPAddressField("poster's IP", null=True, blank=True, db_index=True)
@@ -71,7 +81,7 @@ class Message(models.Model):
     class Meta:
         indexes = [
             # "Latest N in a city" and "all cities" history, and since= replay.
-            models.Index(fields=["location", "created_at"], name="message_city_latest"),
+            models.Index(fields=["city_key", "created_at"], name="message_city_latest"),
             models.Index(fields=["created_at", "id"], name="message_latest"),
         ]
 
@@ -86,7 +96,7 @@ class Message(models.Model):
         """The message object of the wire contract; the phone only for its poster."""
         data = {
             "id": str(self.id),
-            "browser_id": self.browser_id,
+            "browser_id": self.public_id,
             "message": self.message,
             "message_type": self.message_type,
             "timestamp": self.timestamp,
@@ -101,7 +111,7 @@ class Message(models.Model):
 
 
 class CityVisit(models.Model):
-    """One unique visitor (composite key) per UTC day, with the city they looked at."""
+    """One unique visitor (composite key) per UTC day (``/api/stats/daily``)."""
 
     day = models.DateField()
     visitor_key = models.CharField(max_length=64)
@@ -112,3 +122,45 @@ class CityVisit(models.Model):
             models.UniqueConstraint(fields=["day", "visitor_key"], name="one_visit_per_visitor_per_day")
         ]
         indexes = [models.Index(fields=["day", "city"], name="visit_day_city")]
+
+
+class CityView(models.Model):
+    """One viewer (composite key) of one city's feed per UTC day (``/api/stats/cities``)."""
+
+    day = models.DateField()
+    city_key = models.CharField(max_length=64)
+    city = models.CharField("spelling", max_length=64)
+    viewer_key = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "city_key", "viewer_key"], name="one_view_per_viewer_per_city_per_day")
+        ]
+        indexes = [models.Index(fields=["day", "city_key"], name="view_day_city")]
+
+
+class StreamEvent(models.Model):
+    """The stream's event log: one row per event a live stream carries (docs/STREAM.md).
+
+    Rows are appended by ``chat.stream.record`` inside the transaction of the change
+    they announce, with ids from ``StreamCounter`` taken under its row lock, so ids
+    increase in commit order: whoever sees event N committed sees every event below it.
+    """
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message (posted or restored)"
+        MESSAGE_DELETED = "message_deleted", "Message deleted"
+
+    id = models.BigIntegerField(primary_key=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # Purging a message purges its events: there is nothing left to replay.
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="stream_events")
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class StreamCounter(models.Model):
+    """One row: the last event id handed out. Its row lock serialises event writers
+    from their event until their commit (that is what puts ids in commit order)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_event_id = models.BigIntegerField(default=0)

@@ -6,22 +6,18 @@ returns plain data or raises a ``KirbError``.
 
 import datetime
 import logging
-import math
 import uuid
-from functools import partial
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import transaction
 from django.utils import timezone
 
-from chat import events
-from chat.forms import CityStatsQueryForm, HistoryQueryForm, PostMessageForm, ReportForm, TrackVisitorForm
-from chat.models import CityVisit, Message
+from chat import events, stats, stream
+from chat.forms import HistoryQueryForm, PostMessageForm, ReportForm
+from chat.models import Message
 from kirb_project import metrics
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import InvalidInput, NotFound
 from security import policy, reports
-from security.identity import UNKNOWN_FINGERPRINT
 
 logger = logging.getLogger(__name__)
 
@@ -30,66 +26,68 @@ logger = logging.getLogger(__name__)
 
 
 def post_message(identity, data):
-    """Store a post and broadcast it once committed; returns the poster's view of it."""
+    """Store a post and broadcast it once committed; returns the poster's view of it.
+
+    The identity (header fingerprint and IP) answers for the post; the body's
+    ``browser_id`` is only the public id readers see, echoed exactly as sent.
+    """
     policy.admit_action(identity, "post")
     cleaned = PostMessageForm.validate(data)
-    identity = _poster_identity(identity, cleaned["browser_id"])
+    location, city_key = cleaned["location"]
     visibility = policy.screen_post(identity, cleaned["message"], honeypot=cleaned["website"])
-    with transaction.atomic():
+    with policy.post_slot_returned_on_failure(identity), transaction.atomic():
         message = Message.objects.create(
-            browser_id=identity.fingerprint,
+            public_id=cleaned["browser_id"] or identity.public_id,
+            poster_fingerprint=identity.fingerprint,
             message=cleaned["message"],
             message_type=cleaned["message_type"],
             phone=cleaned["phone"],
-            location=cleaned["location"],
+            location=location,
+            city_key=city_key,
             poster_key=identity.key,
             poster_ip=identity.ip,
             visibility=visibility,
         )
-        transaction.on_commit(partial(events.publish_message, message))
+        stream.record(events.MESSAGE, message)  # published on commit, with its event id
     return message.as_wire(include_phone=True)
 
 
-def _poster_identity(identity, browser_id):
-    """The fingerprint is the header; a body ``browser_id`` stands in only without one."""
-    if not browser_id or browser_id == identity.fingerprint:
-        return identity
-    if identity.fingerprint != UNKNOWN_FINGERPRINT:
-        raise InvalidInput(
-            "browser_id does not match the X-Browser-Fingerprint header.", code="fingerprint_mismatch"
-        )
-    return identity.with_fingerprint(browser_id)
-
-
 def history(identity, query):
-    """Messages visible to ``identity``, oldest first: the newest ``limit`` before the cursor."""
+    """Messages visible to ``identity``, oldest first: the newest ``limit`` before the cursor.
+
+    Without ``limit``, every visible message within retention (what krib's client,
+    which never pages, expects), up to HISTORY_MAX_MESSAGES. Reading a city's feed
+    counts as a view of that city (stats).
+    """
     params = HistoryQueryForm.validate(query)
-    messages = Message.objects.visible_to(identity).in_city(params["location"])
+    location, city_key = params["location"]
+    messages = Message.objects.visible_to(identity).in_city(city_key)
     before = params["before"]
     if isinstance(before, uuid.UUID):
-        cursor = Message.objects.filter(id=before).first()
-        if cursor is None:
-            raise NotFound("before: no message with this id.", code="unknown_message")
+        cursor = _cursor(identity, before, NotFound("before: no message with this id.", code="unknown_message"))
         messages = messages.before(cursor)
     elif before is not None:
         messages = messages.filter(created_at__lt=datetime.datetime.fromtimestamp(before, datetime.UTC))
-    newest = messages.order_by("-created_at", "-id")[: params["limit"]]
+    limit = params["limit"]
+    if limit is None:
+        limit = kirb_setting("HISTORY_MAX_MESSAGES")
+        messages = messages.filter(created_at__gte=timezone.now() - datetime.timedelta(hours=kirb_setting("MESSAGE_RETENTION_HOURS")))
+    newest = messages.order_by("-created_at", "-id")[:limit]
+    if city_key:
+        stats.count_city_view(identity, location, city_key)
     return [message.as_wire() for message in reversed(newest)]
 
 
-def missed_since(identity, city, since_id):
-    """What a reconnecting client missed after message ``since_id``, oldest first.
+def _cursor(identity, message_id, unknown):
+    """The message a cursor names, through the same visibility rule as history.
 
-    Returns ``(messages, truncated)``; raises NotFound when the message is unknown
-    (purged, or never existed), in which case the client should reload history.
+    A shadowbanned post is unknown to everyone but its author, so a cursor cannot be
+    used to tell that it exists.
     """
-    cursor = Message.objects.filter(id=since_id).first()
+    cursor = Message.objects.known_to(identity).filter(id=message_id).first()
     if cursor is None:
-        raise NotFound("since: no message with this id; reload the history.", code="unknown_since")
-    limit = kirb_setting("REPLAY_MAX_MESSAGES")
-    messages = Message.objects.visible_to(identity).in_city(city)
-    batch = list(messages.after(cursor).oldest_first()[: limit + 1])
-    return batch[:limit], len(batch) > limit
+        raise unknown
+    return cursor
 
 
 def reveal_phone(identity, message_id):
@@ -130,14 +128,19 @@ def report_message(identity, data):
     cleaned = ReportForm.validate(data)
     policy.admit_action(identity, f"report:{cleaned['message_id']}")
     message = _visible_message(identity, cleaned["message_id"])
-    if cleaned["reported_browser_id"] != message.browser_id:
+    # The public id only has to match what readers were shown; the report lands on the
+    # stored poster identity, never on whoever else sends that id.
+    if cleaned["reported_browser_id"] != message.public_id:
         raise InvalidInput("reported_browser_id is not the poster of this message.", code="fingerprint_mismatch")
-    if message.poster_key == identity.key or message.browser_id == identity.fingerprint:
+    if message.poster_key == identity.key or message.poster_fingerprint == identity.fingerprint:
         raise InvalidInput("You cannot report your own message.", code="own_message")
-    outcome = reports.record_report(identity, message)
+    policy.check_report_ceiling(identity)
+    post = reports.ReportedPost(message.id, message.poster_fingerprint, message.poster_ip)
+    outcome = reports.record_report(identity, post, counts=policy.reporter_counts(identity))
     if outcome.delete_message and not message.is_deleted:
         delete_message(message)
-    return {"success": True, "message": "Thank you, the report was recorded.", "reports_on_ip": outcome.reports_on_ip}
+    # krib's client reads reports_on_ip; it says nothing about how close any threshold is.
+    return {"success": True, "message": "Thank you, the report was recorded.", "reports_on_ip": 1}
 
 
 def delete_message(message):
@@ -145,61 +148,7 @@ def delete_message(message):
     with transaction.atomic():
         Message.objects.filter(id=message.id).update(is_deleted=True)
         message.is_deleted = True
-        transaction.on_commit(partial(events.publish_message_deleted, message))
-
-
-# --- Visitors and stats ---------------------------------------------------------------
-
-
-def track_visitor(identity, data):
-    policy.admit_action(identity, None)  # fired by every page load: not an action to profile
-    cleaned = TrackVisitorForm.validate(data)
-    today = timezone.now().date()
-    city = cleaned["location"]
-    try:
-        with transaction.atomic():
-            CityVisit.objects.create(day=today, visitor_key=identity.key, city=city)
-    except IntegrityError:  # already counted today; remember the latest city looked at
-        if city:
-            CityVisit.objects.filter(day=today, visitor_key=identity.key).update(city=city)
-    return {"success": True, "message": "Visit recorded."}
-
-
-def daily_stats():
-    now = timezone.now()
-    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return {
-        "unique_visitors": CityVisit.objects.filter(day=now.date()).count(),
-        "message_count": Message.objects.live()
-        .filter(visibility=Message.Visibility.PUBLIC, created_at__gte=start_of_day)
-        .count(),
-    }
-
-
-def city_stats(query):
-    """Views per city over the stats window, most viewed first."""
-    params = CityStatsQueryForm.validate(query)
-    window_days = kirb_setting("STATS_WINDOW_DAYS")
-    since = timezone.now().date() - datetime.timedelta(days=window_days - 1)
-    rows = (
-        CityVisit.objects.filter(day__gte=since)
-        .exclude(city="")
-        .values("city")
-        .annotate(views=Count("id"))
-        .order_by("-views", "city")
-    )
-    stats = [
-        {"city": row["city"], "views": row["views"], "daily_average": _per_day(row["views"], window_days)}
-        for row in rows
-    ]
-    current = params["current_city"]
-    if current and all(row["city"] != current for row in stats):
-        stats.append({"city": current, "views": 0, "daily_average": 0.0})
-    return stats
-
-
-def _per_day(views, days):
-    return math.floor(views / days * 10) / 10
+        stream.record(events.MESSAGE_DELETED, message)
 
 
 # --- Moderation and retention (the admin and manage.py commands) ----------------------
@@ -213,7 +162,13 @@ def restore_message(message):
     with transaction.atomic():
         Message.objects.filter(id=message.id).update(is_deleted=False)
         message.is_deleted = False
-        transaction.on_commit(partial(events.publish_message, message))
+        stream.record(events.MESSAGE, message)  # published on commit, with its event id
+
+
+def restore_after_dismissal(sender, *, message_ids, **kwargs):
+    """A moderator dismissed the reports on a poster: bring back what they deleted."""
+    for message in Message.objects.filter(id__in=message_ids, is_deleted=True):
+        restore_message(message)
 
 
 def purge_messages(hours, *, dry_run=False, batch_size=1000):
@@ -237,6 +192,21 @@ def purge_messages(hours, *, dry_run=False, batch_size=1000):
     if purged:
         logger.info("purged %d messages older than %s", purged, cutoff.isoformat())
     return purged, cutoff
+
+
+def purge_stats(days, *, dry_run=False):
+    """Delete the visit/view statistics (CityVisit, CityView) of days more than ``days``
+    before today (UTC); returns ``(count, first_day_kept)``."""
+    from chat.models import CityView, CityVisit
+
+    first_kept = timezone.now().date() - datetime.timedelta(days=days)
+    old = [model.objects.filter(day__lt=first_kept) for model in (CityVisit, CityView)]
+    if dry_run:
+        return sum(query.count() for query in old), first_kept
+    purged = sum(query.delete()[0] for query in old)
+    if purged:
+        logger.info("purged %d visit/view rows before %s", purged, first_kept.isoformat())
+    return purged, first_kept
 
 
 def recent_message_counts(hours=24):

@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from chat import services
+from chat import services, stats
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import KirbError, InvalidInput, error_response
 
@@ -91,14 +91,29 @@ def report(request):
 @api("POST")
 def track_visitor(request):
     body = read_json(request) if request.body.strip() else {}
-    return services.track_visitor(request.identity, body)
+    return stats.track_visitor(request.identity, body)
 
 
+def cached_for_stats(view):
+    """Let browsers and proxies reuse a stats answer as long as the server does."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200:
+            response["Cache-Control"] = f"public, max-age={kirb_setting('STATS_CACHE_SECONDS')}"
+        return response
+
+    return wrapper
+
+
+@cached_for_stats
 @api("GET")
 def daily_stats(request):
-    return services.daily_stats()
+    return stats.daily_stats()
 
 
+@cached_for_stats
 @api("GET")
 def city_stats(request):
-    return services.city_stats(request.GET)
+    return stats.city_stats(request.GET)

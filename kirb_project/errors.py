@@ -9,7 +9,7 @@ import logging
 import math
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from redis.exceptions import RedisError
 
@@ -44,6 +44,12 @@ class PayloadTooLarge(KirbError):
     status = 413
     code = "payload_too_large"
     default_message = "The request body is too large."
+
+
+class RequestTimeout(KirbError):
+    status = 408
+    code = "request_timeout"
+    default_message = "The request did not arrive in time; send it again, whole."
 
 
 class PolicyViolation(KirbError):
@@ -93,10 +99,17 @@ def as_kirb_error(exception):
     if isinstance(exception, SuspiciousOperation):
         logging.getLogger("kirb.security").warning("Suspicious request: %s", exception)
         return InvalidInput("The request was malformed.", code="bad_request")
+    # Outages: one line when they start, a reminder, one when they end
+    # (kirb_project/outages.py), not a traceback per request.
+    from kirb_project import outages
+
     if isinstance(exception, RedisError):
-        logger.warning("Redis unavailable: %s", exception)
+        outages.redis.failed(exception)
         return ServiceUnavailable(code="redis_unavailable")
-    if isinstance(exception, DatabaseError):
+    if isinstance(exception, (OperationalError, InterfaceError)):  # unreachable, timed out, locked
+        outages.database.failed(exception)
+        return ServiceUnavailable(code="database_unavailable")
+    if isinstance(exception, DatabaseError):  # a query the database refused: a bug, with its traceback
         logger.exception("Database error")
         return ServiceUnavailable(code="database_unavailable")
     return None

@@ -30,8 +30,13 @@ websocket_frames_dropped_total = Counter(
 )
 websocket_frames_rejected_total = Counter(
     "kirb_websocket_frames_rejected_total",
-    "Incoming WebSocket frames refused (malformed, binary, oversized).",
+    "Incoming WebSocket frames refused (malformed, binary, oversized, over the rate).",
     ["reason"],
+)
+transport_rejections_total = Counter(
+    "kirb_transport_rejections_total",
+    "Connections and requests refused by the server's transport limits (manage.py serve), by limit.",
+    ["limit"],
 )
 broadcast_publish_failures_total = Counter(
     "kirb_broadcast_publish_failures_total",
@@ -53,4 +58,40 @@ shadowbans_total = Counter("kirb_shadowbans_total", "Shadowbans imposed, by reas
 ip_blocks_total = Counter("kirb_ip_blocks_total", "IP blocks imposed, by reason.", ["reason"])
 content_filter_violations_total = Counter(
     "kirb_content_filter_violations_total", "Posts refused by the content filter, by rule.", ["rule"]
+)
+
+# --- Dependencies and the stream (issue 11) ------------------------------------------
+
+dependency_failures_total = Counter(
+    "kirb_dependency_failures_total",
+    "Operations that failed because a dependency was unavailable.",
+    ["dependency"],
+)
+dependency_outages_total = Counter(
+    "kirb_dependency_outages_total",
+    "Outages of a dependency seen by this instance (one per outage, however many failures).",
+    ["dependency"],
+)
+stream_recoveries_total = Counter(
+    "kirb_stream_recoveries_total",
+    "Times the hub found Redis had lost its state and rebuilt it, by what was lost.",
+    ["lost"],
+)
+# Exported at 0 from the start, so that an alert on its increase sees the first one.
+for _lost in ("membership", "enforcement"):
+    stream_recoveries_total.labels(lost=_lost)
+stream_recovering = Gauge(
+    "kirb_stream_recovering",
+    "1 while this instance knows it cannot deliver live events (re-joining the channel layer).",
+)
+stream_events_filled_total = Counter(
+    "kirb_stream_events_filled_total",
+    "Events the hub read from the event log because the channel layer did not bring them in time.",
+)
+stream_replayed_events_total = Counter(
+    "kirb_stream_replayed_events_total", "Events replayed to /ws/events clients resuming with since=."
+)
+ghost_sockets_swept_total = Counter(
+    "kirb_ghost_sockets_swept_total",
+    "Sockets removed from the hub by the periodic sweep (their application ended without a disconnect).",
 )

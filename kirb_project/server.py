@@ -2,11 +2,13 @@
 
 daphne itself does not drain (it cancels applications on shutdown without closing
 their sockets), cannot send the RFC 6455 server close codes, reads request bodies of
-any size, and gives a client as long as it likes to send its headers. ``serve`` runs
-daphne with the adjustments below; ``manage.py serve`` is its command line.
+any size, gives a client as long as it likes to send its headers or its body, and
+lets one address open any number of connections. ``serve`` runs daphne with the
+adjustments below; ``manage.py serve`` is its command line.
 """
 
 import asyncio
+import collections
 import json
 import logging
 import resource
@@ -18,10 +20,13 @@ from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from django.conf import settings
 from twisted.internet import reactor
+from twisted.internet.protocol import Protocol
+from twisted.protocols.policies import ProtocolWrapper
 
-from kirb_project import lifecycle
+from kirb_project import lifecycle, metrics
 from kirb_project.conf import kirb_setting
-from kirb_project.errors import PayloadTooLarge
+from kirb_project.errors import PayloadTooLarge, RateLimited, RequestTimeout
+from security.identity import parse_ip, peer_is_trusted
 
 logger = logging.getLogger(__name__)
 
@@ -29,26 +34,99 @@ logger = logging.getLogger(__name__)
 # for daphne to stop.
 DRAIN_SHARE_OF_DEADLINE = 0.8
 IN_FLIGHT_POLL_SECONDS = 0.05
+# A connection over the per-address cap is told to come back after this long (by then
+# a browser's idle keep-alive connections have usually closed).
+CONNECTION_CAP_RETRY_AFTER_SECONDS = 5
+# A refused connection is kept this long at most for the client to read the answer and
+# close first (closing on unread request bytes would reset it, losing the answer).
+REFUSAL_LINGER_SECONDS = 1
+# How often a WebSocket that stopped reading (its application is behind) checks again.
+BACKLOG_POLL_SECONDS = 0.01
+
+
+def error_bytes(status_line, error):
+    """A complete HTTP/1.1 answer carrying ``error``'s JSON body, closing the connection."""
+    body = json.dumps(error.as_dict()).encode()
+    retry_after = b"Retry-After: %d\r\n" % error.retry_after_seconds if isinstance(error, RateLimited) else b""
+    return (
+        b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nConnection: close\r\n%sContent-Length: %d\r\n\r\n%s"
+        % (status_line, retry_after, len(body), body)
+    )
 
 
 class KirbWebSocketProtocol(WebSocketProtocol):
-    """daphne's WebSocket protocol, able to send the RFC 6455 server close codes.
+    """daphne's WebSocket protocol, able to send the RFC 6455 server close codes, and
+    reading a socket no faster than its application takes the frames.
 
     autobahn's ``sendClose`` lets applications use only 1000 and 3000-4999, so daphne
     turns a close with 1003, 1009, 1012 or 1013 into an exception (and the client sees
     1011). ``sendCloseFrame`` is the same call without that check.
     """
 
+    backlog_paused = False
+
     def serverClose(self, code=None):
         self.sendCloseFrame(code=1000 if code is None else code, isReply=False)
+
+    def onMessage(self, payload, isBinary):
+        # Once Kirb has closed the socket (a flood closed with 1008, say), autobahn still
+        # parses what the client keeps sending until the close handshake ends; daphne
+        # would queue each frame, unbounded, for an application that is going away.
+        if self.state == self.STATE_CLOSING and getattr(self, "closedByMe", False):
+            return
+        super().onMessage(payload, isBinary)
+
+    def processData(self):
+        """Backpressure on incoming frames: parse no further while a window's worth
+        (WS_MAX_INCOMING_FRAMES) waits for the application.
+
+        daphne queues every parsed frame without bound, and the consumer takes one per
+        event-loop turn while one 64 KiB read parses thousands: a flood would be queued
+        whole (tens of MB) before the consumer's rate limit saw its 21st frame. The
+        rest waits unparsed in this read's buffer, and TCP pushes back on the client.
+        """
+        if self.state == self.STATE_OPEN and self.application_backlog() >= kirb_setting("WS_MAX_INCOMING_FRAMES"):
+            if not self.backlog_paused:
+                self.backlog_paused = True
+                self.transport.pauseProducing()
+                reactor.callLater(BACKLOG_POLL_SECONDS, self.resume_when_caught_up)
+            return False  # autobahn's "wait for more data": what is buffered stays buffered
+        return super().processData()
+
+    def application_backlog(self):
+        queue = getattr(self, "application_queue", None)
+        return 0 if queue is None else queue.qsize()
+
+    def resume_when_caught_up(self):
+        if self.state == self.STATE_CLOSED:
+            return
+        if self.state == self.STATE_OPEN and self.application_backlog() >= kirb_setting("WS_MAX_INCOMING_FRAMES"):
+            reactor.callLater(BACKLOG_POLL_SECONDS, self.resume_when_caught_up)
+            return
+        self.backlog_paused = False
+        self.transport.resumeProducing()
+        self.consumeData()
 
 
 class KirbWebRequest(WebRequest):
     """Refuses a body over MAX_REQUEST_BODY_BYTES as soon as it is announced or exceeded,
-    instead of buffering all of it first (Django would refuse it too, but only after)."""
+    instead of buffering all of it first (Django would refuse it too, but only after),
+    and a request that has not arrived whole within HTTP_BODY_TIMEOUT_SECONDS."""
 
     refused = False
     received_bytes = 0
+    arrival_deadline = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # From the request's first line. The idle timeout cannot do this (every byte
+        # resets it), and the header deadline covers a connection's first headers only.
+        self.arrival_deadline = reactor.callLater(kirb_setting("HTTP_BODY_TIMEOUT_SECONDS"), self.refuse_too_slow)
+
+    def cancel_arrival_deadline(self):
+        if self.arrival_deadline is not None and self.arrival_deadline.active():
+            self.arrival_deadline.cancel()
+        self.arrival_deadline = None
 
     def gotLength(self, length):
         self.channel.headers_received = True  # see KirbHTTPFactory
@@ -67,28 +145,117 @@ class KirbWebRequest(WebRequest):
         super().handleContentChunk(data)
 
     def process(self):
+        self.cancel_arrival_deadline()  # arrived whole: from here HTTP_TIMEOUT_SECONDS applies
         if not self.refused:
             super().process()
 
+    def connectionLost(self, reason):
+        self.cancel_arrival_deadline()
+        super().connectionLost(reason)
+
     def refuse_too_large(self):
+        self.refuse(b"413 Payload Too Large", PayloadTooLarge())
+
+    def refuse_too_slow(self):
+        self.arrival_deadline = None
+        if not self.refused and self.channel is not None and self.channel.transport is not None:
+            metrics.transport_rejections_total.labels(limit="body_timeout").inc()
+            self.refuse(b"408 Request Timeout", RequestTimeout())
+
+    def refuse(self, status_line, error):
         self.refused = True
-        body = json.dumps(PayloadTooLarge().as_dict()).encode()
-        self.channel.transport.write(
-            b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
-            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-        )
+        self.cancel_arrival_deadline()
+        self.channel.transport.write(error_bytes(status_line, error))
         self.channel.transport.loseConnection()
 
 
 class KirbHTTPFactory(HTTPFactory):
-    """Connections must finish their first request's headers within a deadline (slowloris)."""
+    """Connections must finish their first request's headers within a deadline
+    (slowloris), and one peer address may hold only HTTP_MAX_CONNECTIONS_PER_IP.
+
+    The cap sees only the TCP peer: behind a proxy every client shares the proxy's
+    address, so peers in TRUSTED_PROXIES are not capped (the proxy must limit
+    connections per client itself; the limits keyed on the real client IP apply
+    further in).
+    """
+
+    def __init__(self, server):
+        super().__init__(server)
+        self.open_per_peer = collections.Counter()
 
     def buildProtocol(self, addr):
+        peer = _capped_peer(addr)
+        if peer is not None and self.open_per_peer[peer] >= kirb_setting("HTTP_MAX_CONNECTIONS_PER_IP"):
+            metrics.transport_rejections_total.labels(limit="connections_per_ip").inc()
+            logger.debug("Refused a connection: %s already has its maximum open", peer)
+            return _Refusal(
+                b"429 Too Many Requests",
+                RateLimited(
+                    "Too many open connections from this address.",
+                    code="too_many_connections",
+                    retry_after_seconds=CONNECTION_CAP_RETRY_AFTER_SECONDS,
+                ),
+            )
         protocol = super().buildProtocol(addr)
         protocol.requestFactory = KirbWebRequest
         protocol.timeOut = kirb_setting("HTTP_IDLE_TIMEOUT_SECONDS")
         reactor.callLater(kirb_setting("HTTP_HEADER_TIMEOUT_SECONDS"), _drop_if_headers_unfinished, protocol)
-        return protocol
+        if peer is None:
+            return protocol
+        return _CountedConnection(self, peer, protocol)
+
+    # Called by _CountedConnection (twisted's ProtocolWrapper) as the connection opens and closes.
+
+    def registerProtocol(self, connection):
+        self.open_per_peer[connection.peer] += 1
+
+    def unregisterProtocol(self, connection):
+        self.open_per_peer[connection.peer] -= 1
+        if self.open_per_peer[connection.peer] <= 0:
+            del self.open_per_peer[connection.peer]
+
+
+def _capped_peer(addr):
+    """The peer address the per-address cap counts, or None (a trusted proxy, a UNIX socket)."""
+    address = parse_ip(getattr(addr, "host", "") or "")
+    if address is None or peer_is_trusted(str(address)):
+        return None
+    return str(address)
+
+
+class _CountedConnection(ProtocolWrapper):
+    """A connection from a capped peer, counted for as long as the TCP connection lives.
+
+    A wrapper, because daphne hands an upgraded connection to its WebSocket protocol
+    (replacing the HTTP channel as the transport's protocol): it keeps a ProtocolWrapper
+    and swaps what it wraps, so the slot is given back when the socket closes too.
+    """
+
+    def __init__(self, factory, peer, wrapped):
+        super().__init__(factory, wrapped)
+        self.peer = peer
+
+
+class _Refusal(Protocol):
+    """Answers at once, then closes: after the client has closed its side, or after
+    REFUSAL_LINGER_SECONDS (closing on unread request bytes would reset the connection
+    and lose the answer)."""
+
+    def __init__(self, status_line, error):
+        self.answer = error_bytes(status_line, error)
+        self.linger = None
+
+    def connectionMade(self):
+        self.transport.write(self.answer)
+        self.transport.loseWriteConnection()
+        self.linger = reactor.callLater(REFUSAL_LINGER_SECONDS, self.transport.abortConnection)
+
+    def dataReceived(self, data):
+        """Read and dropped: the answer does not depend on it."""
+
+    def connectionLost(self, reason):
+        if self.linger is not None and self.linger.active():
+            self.linger.cancel()
 
 
 def _drop_if_headers_unfinished(protocol):

@@ -5,6 +5,7 @@ laptop (SQLite, local Redis, DEBUG off unless asked for); production mode (``DEB
 false) refuses to start without a real ``SERVER_SECRET``.
 """
 
+import datetime
 import hashlib
 import hmac
 import ipaddress
@@ -81,8 +82,12 @@ def _parse_networks(name, default=""):
     return networks
 
 
-# Peers allowed to tell us the client address (X-Forwarded-For, CF-Connecting-IP).
+# Peers allowed to tell us the client address with X-Forwarded-For.
 TRUSTED_PROXIES = _parse_networks("TRUSTED_PROXIES")
+# Cloudflare's edge ranges (https://www.cloudflare.com/ips/): CF-Connecting-IP is
+# believed only from a hop in these, never merely from a trusted proxy (an ingress that
+# passes client headers through would let any client pick its own address).
+CLOUDFLARE_PROXIES = _parse_networks("CLOUDFLARE_PROXIES")
 
 # /metrics: scrapers on these networks (default loopback and private ranges), or
 # anyone sending "Authorization: Bearer $METRICS_TOKEN".
@@ -91,6 +96,10 @@ METRICS_ALLOWED_CIDRS = _parse_networks(
     default="127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
 )
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# /admin/: only clients on these networks (the client IP as resolved through
+# TRUSTED_PROXIES); others get the JSON 404 of an unknown address. Empty: everyone.
+ADMIN_ALLOWED_CIDRS = _parse_networks("ADMIN_ALLOWED_CIDRS")
 
 HOST = env_str("HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000)
@@ -108,6 +117,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "corsheaders",
     "channels",
     "django_prometheus",
@@ -127,8 +137,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "security.middleware.IdentityMiddleware",
+    "security.middleware.AdminAllowlistMiddleware",
     "kirb_project.errors.KirbErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kirb_project.urls"
@@ -164,16 +177,33 @@ _INSTRUMENTED_ENGINES = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
     "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
 }
+# Bounded waits (issue 11): a hung or locked database must answer 503 in about a
+# second or two, well under HTTP_TIMEOUT_SECONDS, not hold a request (and the thread
+# serving it) for as long as the database hangs. 0 turns a bound off (e.g. for a
+# one-off migration of a large table: DATABASE_STATEMENT_TIMEOUT_SECONDS=0).
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 2)  # libpq's minimum is 2
+DATABASE_STATEMENT_TIMEOUT_SECONDS = env_float("DATABASE_STATEMENT_TIMEOUT_SECONDS", 2.0)
+DATABASE_BUSY_TIMEOUT_SECONDS = env_float("DATABASE_BUSY_TIMEOUT_SECONDS", 3.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several server processes share one SQLite file in development and tests: WAL lets
     # readers go on during a write, IMMEDIATE transactions plus a busy timeout make
-    # concurrent writers queue instead of failing with "database is locked".
+    # concurrent writers queue instead of failing with "database is locked" (up to
+    # the busy timeout: then "locked", a 503).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": DATABASE_BUSY_TIMEOUT_SECONDS,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    if DATABASE_CONNECT_TIMEOUT_SECONDS:
+        _pg_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
+    if DATABASE_STATEMENT_TIMEOUT_SECONDS:
+        # Enforced by the server: covers slow queries and waits on locks.
+        _pg_options["options"] = (
+            _pg_options.get("options", "") + f" -c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)}"
+        ).strip()
 DATABASES["default"]["ENGINE"] = _INSTRUMENTED_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -220,6 +250,9 @@ CHANNEL_LAYERS = {
             # its queue must absorb a burst while the hub is busy (default is 100).
             "capacity": env_int("CHANNEL_LAYER_CAPACITY", 2000),
             "expiry": env_int("CHANNEL_LAYER_EXPIRY_SECONDS", 60),
+            # A hub re-joins every HUB_GROUP_REFRESH_SECONDS; one that died without
+            # leaving (kill -9) is forgotten after this (channels_redis' default: a day).
+            "group_expiry": env_int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS", 300),
         },
     }
 }
@@ -233,22 +266,59 @@ KIRB_DEFAULTS = {
     "PHONE_MAX_DIGITS": 15,
     "CITY_MAX_CHARS": 64,
     "FINGERPRINT_MAX_CHARS": 128,
-    "HISTORY_DEFAULT_LIMIT": 100,
+    # History: a page (``limit``) is at most this long; without ``limit``, everything
+    # within retention (krib's client never pages), up to HISTORY_MAX_MESSAGES.
     "HISTORY_MAX_LIMIT": 500,
+    "HISTORY_MAX_MESSAGES": 5000,
+    # Cities (chat.cities): GeoNames' cities of these countries (comma-separated ISO
+    # codes) with at least this population (15000, 5000, 1000 or 500), plus
+    # chat/data/cities_extra.txt and EXTRA_CITIES (comma-separated spellings).
+    "CITY_COUNTRY_CODES": "IN",
+    "CITY_MIN_POPULATION": 15000,
+    "EXTRA_CITIES": "",
     # How much a reconnecting /ws/events client may catch up on before it should
     # reload history instead (one page of history).
     "REPLAY_MAX_MESSAGES": 500,
     "STATS_WINDOW_DAYS": 7,
+    "STATS_RETENTION_DAYS": 30,
+    "BOT_DETECTION_RETENTION_DAYS": 90,
+    # /api/stats/cities lists these (spelled as the krib client spells them) even with
+    # no views, then this many other cities, busiest first.
+    "STATS_MAJOR_CITIES": "Bengaluru,Hyderabad,Pune,Chennai,Kolkata,Thiruvananthapuram,Delhi,Noida,Gurgaon",
+    "STATS_MAX_OTHER_CITIES": 10,
+    # Stats answers are reused for this long by each instance and by browsers.
+    "STATS_CACHE_SECONDS": 30,
     # WebSockets: a socket's queue of frames not yet written. A reader this far behind
     # is disconnected (and told to resume with since=) rather than grow memory.
     "WS_OUTBOX_MAX_FRAMES": 256,
     # Clients have nothing large to send; anything bigger is abuse.
     "WS_MAX_INCOMING_FRAME_BYTES": 4096,
-    # channels_redis forgets group members after group_expiry (a day); the hub re-joins
-    # its groups well before that.
-    "HUB_GROUP_REFRESH_SECONDS": 3600,
+    # Frames a client may send per window on one socket (the page pings every 30 s);
+    # more and the socket is closed with 1008. The server also stops reading a socket
+    # while that many frames wait for its consumer: a flood costs one window's frames.
+    "WS_MAX_INCOMING_FRAMES": 20,
+    "WS_INCOMING_FRAME_WINDOW_SECONDS": 10,
+    # Error replies (invalid_frame) one socket gets in all; later bad frames are only
+    # counted, so a flood of junk cannot make the server write megabytes back.
+    "WS_MAX_ERROR_REPLIES": 5,
+    # channels_redis forgets group members after CHANNEL_LAYER_GROUP_EXPIRY_SECONDS; the
+    # hub re-joins well before that (so a kill -9'ed hub drops out within that expiry).
+    "HUB_GROUP_REFRESH_SECONDS": 60,
     # After losing Redis, how long the hub waits before receiving (and re-joining) again.
     "HUB_RETRY_SECONDS": 1.0,
+    # How often each hub verifies its channel-layer membership and the enforcement
+    # state in Redis (a FLUSHALL drops both silently) and catches up from the event
+    # log: the longest a silent Redis data loss goes unnoticed (issue: <= 15 s).
+    "HUB_CHECK_SECONDS": 5.0,
+    # An event arriving before the ones below it waits this long for them, then they
+    # are read from the event log: covers senders' clock skew in the channel layer.
+    "HUB_GAP_WAIT_SECONDS": 0.25,
+    # Threads for the WebSocket consumers' and hubs' database work (replays, block
+    # checks, catch-up): a slow query holds one of them, not every handshake.
+    "WS_DB_THREADS": 8,
+    # During a dependency outage: one log line when it starts, then a reminder at most
+    # this often, and one when it ends (kirb_project/outages.py).
+    "OUTAGE_REMINDER_SECONDS": 60,
     # /health gives each dependency this long to answer before calling it down.
     "HEALTH_TIMEOUT_SECONDS": 1.0,
     # Open sockets this instance accepts in all, and from one IP (a household or an
@@ -262,6 +332,15 @@ KIRB_DEFAULTS = {
     # keep-alive connection is closed after this long idle.
     "HTTP_HEADER_TIMEOUT_SECONDS": 10,
     "HTTP_IDLE_TIMEOUT_SECONDS": 60,
+    # A request must have arrived whole (first line to last body byte) by then, or it
+    # gets 408 and the connection is closed: every byte resets the idle timeout, so a
+    # body trickled a byte at a time would otherwise hold the socket for ever. Bodies
+    # are at most 16 KiB: seconds even on a slow phone network.
+    "HTTP_BODY_TIMEOUT_SECONDS": 15,
+    # Open TCP connections (HTTP and WebSocket) from one peer address; more are answered
+    # 429 and closed. Not applied to TRUSTED_PROXIES peers: behind a proxy every client
+    # shares its address, so the proxy must cap connections per client itself.
+    "HTTP_MAX_CONNECTIONS_PER_IP": 50,
     "WS_HANDSHAKE_TIMEOUT_SECONDS": 5,
     # Keepalive: a ping after this long without traffic; no pong within the timeout
     # and the peer is dead (phones vanish without closing).
@@ -280,20 +359,35 @@ KIRB_DEFAULTS = {
     "REVEAL_LIMIT": 5,
     "REVEAL_WINDOW_SECONDS": 3600,
     # Burst: more write requests than this from one composite key in the window is a
-    # script, not a person: 429 and the IP blocked.
+    # script, not a person: 429 and that composite key cooled down for BURST_BLOCK_SECONDS.
     "BURST_LIMIT": 20,
     "BURST_WINDOW_SECONDS": 2,
     "BURST_BLOCK_SECONDS": 1800,
-    # Per-IP ceiling on write requests, whatever fingerprints it claims (a household
-    # or office shares an IP, hence far above one person's needs).
+    # Per-network ceiling on write requests (an IPv4 address or IPv6 /64), whatever
+    # fingerprints it claims: a household or office shares one, hence far above one
+    # person's needs.
     "IP_WRITE_LIMIT": 60,
     "IP_WRITE_WINDOW_SECONDS": 60,
+    # Per-network ceilings a fingerprint cannot reset: posts, phone reveals and reports
+    # per window. A household never reaches them; a scraper rotating fingerprints does.
+    "NETWORK_POST_LIMIT": 3,
+    "NETWORK_POST_WINDOW_SECONDS": 600,
+    "NETWORK_REVEAL_LIMIT": 20,
+    "NETWORK_REVEAL_WINDOW_SECONDS": 3600,
+    "NETWORK_REPORT_LIMIT": 10,
+    "NETWORK_REPORT_WINDOW_SECONDS": 3600,
     # Burst profiler: this many distinct action endpoints (a reveal, post or report of
     # a given message) in the window is a scraper; a page load fires none of them.
+    # The composite key is shadowbanned and cooled down; the network is blocked only
+    # when NETWORK_OFFENDERS_TO_BLOCK distinct keys on it trip the profiler or the
+    # burst limit within NETWORK_OFFENDERS_WINDOW_SECONDS (carrier NAT: one offender
+    # must not lock out thousands sharing the address).
     "PROFILER_DISTINCT_ENDPOINTS": 5,
     "PROFILER_WINDOW_MS": 500,
     "PROFILER_SHADOWBAN_SECONDS": 86400,
     "PROFILER_BLOCK_SECONDS": 1800,
+    "NETWORK_OFFENDERS_TO_BLOCK": 3,
+    "NETWORK_OFFENDERS_WINDOW_SECONDS": 3600,
     # Content filter: violations within the window before a shadowban.
     "FILTER_VIOLATION_LIMIT": 3,
     "FILTER_VIOLATION_WINDOW_SECONDS": 86400,
@@ -304,11 +398,15 @@ KIRB_DEFAULTS = {
     "FILTER_MAX_REPEATED_WORD_SHARE": 0.4,
     "FILTER_MIN_WORDS_FOR_REPETITION": 5,
     "FILTER_MIN_PHONE_DIGITS": 10,
-    # Reports: distinct reporters of one fingerprint.
+    # Reports: distinct reporter *networks* (IPv4 /24, IPv6 /48) on one fingerprint;
+    # reporters that are shadowbanned, blocked or automated are not counted. The
+    # shadowban lasts REPORTS_REVIEW_SECONDS and opens a moderation case; a moderator
+    # upholds it (permanent) or dismisses it (lifted, posts restored).
     "REPORTS_SHADOWBAN_THRESHOLD": 3,
     "REPORTS_DELETE_THRESHOLD": 5,
-    # IP reputation: distinct reporters of messages posted from an IP within the window
-    # raise its risk level. Levels 1-3 lengthen the post cooldown (level 0 is
+    "REPORTS_REVIEW_SECONDS": 72 * 3600,
+    # IP reputation: distinct reporter networks of messages posted from a network
+    # (IPv4 address, IPv6 /64) within the window raise its risk level. Levels 1-3 lengthen the post cooldown (level 0 is
     # POST_COOLDOWN_SECONDS), level 4 shadow-throttles (posts visible from that IP
     # only), level 5 shadowbans every post from it.
     "IP_RISK_WINDOW_SECONDS": 7 * 86400,
@@ -319,6 +417,10 @@ KIRB_DEFAULTS = {
     # security/data/automation_user_agents.txt.
     "TLS_FINGERPRINT_HEADER": "X-JA3-Hash",
     "TLS_FINGERPRINT_DENYLIST": "",
+    # Admin login (django-axes): wrong passwords from one client IP for one username
+    # before that pair is locked out, and for how long (each try meanwhile restarts it).
+    "ADMIN_LOGIN_FAILURE_LIMIT": 5,
+    "ADMIN_LOGIN_COOLOFF_SECONDS": 900,
 }
 KIRB = with_env_overrides(KIRB_DEFAULTS, "KIRB_")
 if len(KIRB["IP_RISK_REPORT_THRESHOLDS"]) != 5 or len(KIRB["IP_RISK_POST_COOLDOWNS_SECONDS"]) != 3:
@@ -373,6 +475,22 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# Admin login throttling (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT wrong passwords
+# from one client IP for one username, that pair is locked out for the cool-off (each
+# further try restarts it) and gets a JSON 429. The axes backend comes first, so a
+# locked-out attempt never reaches the password hasher (~0.3 s of CPU per try).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_FAILURE_LIMIT = KIRB["ADMIN_LOGIN_FAILURE_LIMIT"]
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=KIRB["ADMIN_LOGIN_COOLOFF_SECONDS"])
+AXES_RESET_ON_SUCCESS = True
+# The client IP Kirb's limits use (X-Forwarded-For believed only from TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "security.admin_login.client_ip"
+AXES_LOCKOUT_CALLABLE = "security.admin_login.lockout_response"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

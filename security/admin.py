@@ -19,8 +19,8 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from redis.exceptions import RedisError
 
-from security import enforcement, moderation, store
-from security.models import BotDetection, IPBlock, Report, Shadowban
+from security import enforcement, moderation, reports, store
+from security.models import BotDetection, IPBlock, ModerationCase, Report, Shadowban
 
 PERMANENT = "permanent"
 SHADOWBAN_EXTENSION = datetime.timedelta(hours=24)
@@ -308,7 +308,7 @@ class ShadowbanAdmin(EnforcementAdmin):
 
     @admin.display(description="posts")
     def posts(self, record):
-        field = "browser_id" if record.target_type == Shadowban.Target.FINGERPRINT else "poster_key"
+        field = "poster_fingerprint" if record.target_type == Shadowban.Target.FINGERPRINT else "poster_key"
         return _link("posts", "admin:chat_message_changelist", **{field: record.target})
 
     @admin.action(description="Lift (unban now)", permissions=["change"])
@@ -405,7 +405,8 @@ class ReportAdmin(admin.ModelAdmin):
     search_fields = ["=reported_fingerprint"]
     list_per_page = 100
     readonly_fields = [
-        "reported_fingerprint", "reported_message", "message_uuid", "poster_ip", "reporter_key", "created_at",
+        "reported_fingerprint", "reported_message", "message_uuid", "poster_ip", "reporter_key", "reporter_network",
+        "counted", "created_at",
         "distinct_reporters", "shadowbanned", "links",
     ]  # fmt: skip
     fields = readonly_fields
@@ -476,7 +477,7 @@ class ReportAdmin(admin.ModelAdmin):
     def links(self, report):
         fingerprint = report.reported_fingerprint
         return _links(
-            _link("its posts", "admin:chat_message_changelist", browser_id=fingerprint),
+            _link("its posts", "admin:chat_message_changelist", poster_fingerprint=fingerprint),
             _link("every report", "admin:security_report_changelist", reported_fingerprint=fingerprint, rows="report"),
             _link(
                 "its shadowbans",
@@ -573,3 +574,79 @@ class BotDetectionAdmin(admin.ModelAdmin):
             ),
             _link("blocks of this IP", "admin:security_ipblock_changelist", ip=detection.ip, status="all"),
         )
+
+
+# --- The moderation queue: what reports did automatically, for a moderator to decide ---
+
+
+@admin.register(ModerationCase)
+class ModerationCaseAdmin(admin.ModelAdmin):
+    list_display = ["fingerprint", "status", "opened_at", "reports_counted", "reporter_networks", "ban_expires", "decided_by"]
+    list_filter = ["status", "opened_at"]
+    search_fields = ["=fingerprint"]
+    readonly_fields = [
+        "fingerprint", "status", "opened_at", "decided_at", "decided_by", "ban_expires", "reports_counted",
+        "reporter_networks", "report_rows",
+    ]  # fmt: skip
+    fields = readonly_fields
+    actions = ["uphold_cases", "dismiss_cases"]
+    ordering = ["status", "-opened_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _reports(self, case):
+        return Report.objects.filter(reported_fingerprint=case.fingerprint)
+
+    @admin.display(description="counted reports")
+    def reports_counted(self, case):
+        return self._reports(case).filter(counted=True).count()
+
+    @admin.display(description="reporter networks")
+    def reporter_networks(self, case):
+        networks = sorted(set(self._reports(case).filter(counted=True).values_list("reporter_network", flat=True)))
+        return ", ".join(networks)
+
+    @admin.display(description="shadowban expires")
+    def ban_expires(self, case):
+        if case.shadowban is None:
+            return "-"
+        return case.shadowban.expires_at or PERMANENT
+
+    @admin.display(description="reports")
+    def report_rows(self, case):
+        rows = self._reports(case).order_by("created_at")
+        return format_html(
+            "<br>".join(["{} · message {} · network {} · {}"] * len(rows)),
+            *[
+                part
+                for report in rows
+                for part in (
+                    report.created_at.strftime("%Y-%m-%d %H:%M"),
+                    report.message_uuid,
+                    report.reporter_network or "?",
+                    "counted" if report.counted else "not counted",
+                )
+            ],
+        )
+
+    def _decide(self, request, queryset, decide, what):
+        pending = list(queryset.filter(status=ModerationCase.Status.PENDING))
+        try:
+            for case in pending:
+                decide(case, request.user.get_username())
+        except RedisError as error:
+            self.message_user(request, redis_failed(error), messages.ERROR)
+            return
+        self.message_user(request, f"{_plural(len(pending), 'case')} {what}.", messages.SUCCESS if pending else messages.WARNING)
+
+    @admin.action(description="Uphold (make the shadowban permanent)", permissions=["change"])
+    def uphold_cases(self, request, queryset):
+        self._decide(request, queryset, reports.uphold, "upheld")
+
+    @admin.action(description="Dismiss (lift the shadowban, restore deleted posts)", permissions=["change"])
+    def dismiss_cases(self, request, queryset):
+        self._decide(request, queryset, reports.dismiss, "dismissed")

@@ -26,3 +26,21 @@ def bot_detected(identity, rule):
     metrics.bot_detections_total.labels(rule=rule).inc()
     logger.warning("bot detected rule=%s key=%s", rule, identity.key)
     BotDetection.objects.create(rule=rule, composite_key=identity.key, ip=identity.ip)
+
+
+def purge_bot_detections(days, *, dry_run=False):
+    """Delete the bot detections older than ``days``; returns ``(count, cutoff)``."""
+    import datetime
+
+    from django.utils import timezone
+
+    from security.models import BotDetection
+
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    old = BotDetection.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        return old.count(), cutoff
+    purged = old.delete()[0]
+    if purged:
+        logger.info("purged %d bot detections older than %s", purged, cutoff.isoformat())
+    return purged, cutoff

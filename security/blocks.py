@@ -1,4 +1,11 @@
-"""IP blocks: every request and handshake from a blocked IP is refused until it expires."""
+"""Blocks: every request and handshake from a blocked network, or a cooled-down
+composite key, is refused until the block expires.
+
+A network (IPv4 address, IPv6 /64) is blocked only when several identities on it
+misbehave (``record_offender``): behind a carrier NAT thousands of people share one
+address, and one scraper among them must not lock the rest out. A single offender is
+cooled down by its composite key alone.
+"""
 
 import datetime
 import logging
@@ -8,7 +15,7 @@ from django.utils import timezone
 from kirb_project import metrics
 from kirb_project.conf import kirb_setting
 from security import enforcement, store
-from security.models import IPBlock
+from security.models import IPBlock, Reason
 
 logger = logging.getLogger("kirb.security")
 
@@ -22,9 +29,37 @@ def block_ip(ip, *, reason, seconds):
     return record
 
 
-def blocked_for(ip):
-    """Seconds the block on ``ip`` has left; 0 when it is not blocked."""
-    remaining = store.remaining_seconds(enforcement.block_key(ip))
-    if remaining is None:  # permanent: tell the client the usual block duration
-        return float(kirb_setting("BURST_BLOCK_SECONDS"))
+def cool_down_key(identity, seconds):
+    """Refuse ``identity``'s composite key (only) for ``seconds``: ephemeral, Redis only."""
+    store.redis().set(_cooled_key(identity.key), Reason.BURST_LIMIT, ex=int(seconds))
+
+
+def record_offender(identity, *, reason):
+    """Count ``identity`` among its network's offenders; several distinct ones within the
+    window block the network. Returns True when it did."""
+    offenders = store.distinct_in_window(
+        store.key("offenders", identity.network),
+        identity.key,
+        window_ms=kirb_setting("NETWORK_OFFENDERS_WINDOW_SECONDS") * 1000,
+    )
+    if offenders < kirb_setting("NETWORK_OFFENDERS_TO_BLOCK"):
+        return False
+    block_ip(identity.ip, reason=reason, seconds=kirb_setting("BURST_BLOCK_SECONDS"))
+    return True
+
+
+def _cooled_key(composite_key):
+    return store.key("cooled", composite_key)
+
+
+def blocked_for(identity):
+    """Seconds the block on ``identity``'s network or composite key has left; 0 if none."""
+    ttls = store.redis().pipeline(transaction=False)
+    ttls.pttl(enforcement.block_key(identity.ip))
+    ttls.pttl(_cooled_key(identity.key))
+    remaining = 0.0
+    for ttl_ms in ttls.execute():
+        if ttl_ms == -1:  # permanent: tell the client the usual block duration
+            return float(kirb_setting("BURST_BLOCK_SECONDS"))
+        remaining = max(remaining, ttl_ms / 1000)
     return remaining

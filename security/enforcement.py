@@ -9,6 +9,7 @@ moderator lifting or extending one, and ``sync_bans`` after Redis lost its data.
 from django.utils import timezone
 
 from security import store
+from security.identity import network_of
 from security.models import IPBlock, Shadowban
 
 
@@ -19,7 +20,8 @@ def shadowban_key(target_type, target):
 
 
 def block_key(ip):
-    return store.key("blocked_ip", ip)
+    """Blocks hold for the whole network of ``ip`` (an IPv4 address, an IPv6 /64)."""
+    return store.key("blocked_ip", network_of(ip))
 
 
 def redis_key(record):
@@ -29,8 +31,9 @@ def redis_key(record):
 
 
 def _active_for_target(record):
-    if isinstance(record, IPBlock):
-        return IPBlock.objects.active().filter(ip=record.ip)
+    if isinstance(record, IPBlock):  # every block on the same network shares one key
+        network = network_of(record.ip)
+        return [block for block in IPBlock.objects.active() if network_of(block.ip) == network]
     return Shadowban.objects.active().filter(target_type=record.target_type, target=record.target)
 
 

@@ -17,22 +17,53 @@ from django.conf import settings
 from kirb_project.conf import kirb_setting
 
 UNKNOWN_FINGERPRINT = "unknown"
-_FINGERPRINT_RE = re.compile(r"[A-Za-z0-9._:-]+")
+FINGERPRINT_RE = re.compile(r"[A-Za-z0-9._:-]+")
 FINGERPRINT_HEADER = "x-browser-fingerprint"
 
 
 @dataclass(frozen=True)
 class Identity:
     ip: str
+    # As sent; a client without a valid one is ``unknown@<network>``: one high-risk
+    # identity per network, never one global "unknown" that a ban would hit for all.
     fingerprint: str
     key: str
     user_agent: str = ""
     # The TLS client fingerprint (JA3/JA4) a trusted load balancer measured; "" otherwise.
     tls_fingerprint: str = ""
 
-    def with_fingerprint(self, fingerprint):
-        """The same client under another fingerprint (a body ``browser_id`` without header)."""
-        return build_identity(self.ip, fingerprint, self.user_agent, self.tls_fingerprint)
+    @property
+    def has_fingerprint(self):
+        return not self.fingerprint.startswith(UNKNOWN_FINGERPRINT + "@")
+
+    @property
+    def network(self):
+        return network_of(self.ip)
+
+    @property
+    def reporter_network(self):
+        """The wider network distinct reporters are counted by (one per /24 or /48)."""
+        return network_of(self.ip, ipv4_prefix=24, ipv6_prefix=48)
+
+    @property
+    def public_id(self):
+        """The id readers see for this identity's posts when its client names none."""
+        return hmac.new(settings.SERVER_SECRET.encode(), f"public-id|{self.key}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def network_of(ip, *, ipv4_prefix=32, ipv6_prefix=64):
+    """The network ``ip`` belongs to, as a string: what a fingerprint cannot multiply.
+
+    An IPv4 address or an IPv6 /64 for ceilings, blocks and reputation (a household gets
+    a /64); wider prefixes (IPv4 /24, IPv6 /48) when counting distinct reporters.
+    """
+    address = parse_ip(ip or "")
+    if address is None:
+        return ip or ""
+    prefix = ipv4_prefix if address.version == 4 else ipv6_prefix
+    if prefix == address.max_prefixlen:
+        return str(address)
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def parse_ip(value):
@@ -55,6 +86,10 @@ def _is_trusted(address):
     return any(address in network for network in settings.TRUSTED_PROXIES)
 
 
+def _is_cloudflare(address):
+    return any(address in network for network in settings.CLOUDFLARE_PROXIES)
+
+
 def peer_is_trusted(peer):
     address = parse_ip(peer or "")
     return address is not None and _is_trusted(address)
@@ -62,38 +97,35 @@ def peer_is_trusted(peer):
 
 def client_ip(peer, headers):
     """The client address for a connection from ``peer`` with lower-cased ``headers``."""
-    peer_address = parse_ip(peer or "")
-    if peer_address is None:
+    hop = parse_ip(peer or "")
+    if hop is None:
         return peer or "0.0.0.0"
-    if not _is_trusted(peer_address):
-        return str(peer_address)
-
-    cloudflare = parse_ip(headers.get("cf-connecting-ip", ""))
-    if cloudflare is not None:
-        return str(cloudflare)
-
-    # Walk X-Forwarded-For from the right: every hop we trust vouches for the one to its
-    # left; the first hop we do not trust is the client.
-    vouched_by = peer_address
-    for hop in reversed(headers.get("x-forwarded-for", "").split(",")):
-        address = parse_ip(hop)
-        if address is None:
-            break
-        if not _is_trusted(address):
-            return str(address)
-        vouched_by = address
-    return str(vouched_by)
+    if _is_trusted(hop):
+        # Walk X-Forwarded-For from the right: every hop we trust vouches for the one
+        # to its left; the first hop we do not trust is the client (or Cloudflare).
+        for entry in reversed(headers.get("x-forwarded-for", "").split(",")):
+            address = parse_ip(entry)
+            if address is None:
+                break
+            hop = address
+            if not _is_trusted(address):
+                break
+    if _is_cloudflare(hop):
+        cloudflare_says = parse_ip(headers.get("cf-connecting-ip", ""))
+        if cloudflare_says is not None:
+            return str(cloudflare_says)
+    return str(hop)
 
 
-def clean_fingerprint(raw):
-    """A fingerprint as sent, or ``unknown`` when missing or malformed (never an error)."""
+def is_valid_fingerprint(value):
+    return bool(value) and len(value) <= kirb_setting("FINGERPRINT_MAX_CHARS") and bool(FINGERPRINT_RE.fullmatch(value))
+
+
+def clean_fingerprint(raw, ip):
+    """A fingerprint as sent, or ``unknown@<network>`` when missing or malformed (never an error)."""
     value = (raw or "").strip()
-    if (
-        not value
-        or len(value) > kirb_setting("FINGERPRINT_MAX_CHARS")
-        or not _FINGERPRINT_RE.fullmatch(value)
-    ):
-        return UNKNOWN_FINGERPRINT
+    if not is_valid_fingerprint(value):
+        return f"{UNKNOWN_FINGERPRINT}@{network_of(ip)}"
     return value
 
 
@@ -104,7 +136,7 @@ def composite_key(ip, fingerprint):
 
 
 def build_identity(ip, fingerprint, user_agent="", tls_fingerprint=""):
-    fingerprint = clean_fingerprint(fingerprint)
+    fingerprint = clean_fingerprint(fingerprint, ip)
     return Identity(
         ip=ip,
         fingerprint=fingerprint,

@@ -1,15 +1,17 @@
 """Attach the caller's identity to every HTTP request and WebSocket scope."""
 
+import ipaddress
 import logging
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import validate_host
+from django.urls import reverse
 
 from redis.exceptions import RedisError
 
-from kirb_project.errors import KirbError, error_response
+from kirb_project.errors import KirbError, NotFound, error_response
 from security import policy
 from security.identity import identity_for_request, identity_for_scope
 
@@ -33,6 +35,32 @@ class IdentityMiddleware:
             # and answers 503, so nothing is accepted unchecked.
             logger.debug("Block check skipped: Redis unavailable")
         return self.get_response(request)
+
+
+class AdminAllowlistMiddleware:
+    """``/admin/`` only for clients in ADMIN_ALLOWED_CIDRS (when set); others get the
+    JSON 404 any unknown address gets, so the admin's existence is not advertised."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.ADMIN_ALLOWED_CIDRS
+            and request.path_info.startswith(reverse("admin:index"))
+            and not _in_networks(request.identity.ip, settings.ADMIN_ALLOWED_CIDRS)
+        ):
+            logging.getLogger("kirb.security").info("Admin refused to a client outside ADMIN_ALLOWED_CIDRS")
+            return error_response(NotFound("There is nothing at this address."))
+        return self.get_response(request)
+
+
+def _in_networks(ip, networks):
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 class WebSocketIdentityMiddleware:

@@ -11,9 +11,13 @@ class Report(models.Model):
 
     message = models.ForeignKey("chat.Message", on_delete=models.SET_NULL, null=True, related_name="reports")
     message_uuid = models.UUIDField("reported message id")
-    reported_fingerprint = models.CharField(max_length=128, db_index=True)
+    reported_fingerprint = models.CharField(max_length=160, db_index=True)
     poster_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     reporter_key = models.CharField("reporter's composite key", max_length=64)
+    reporter_network = models.CharField("reporter's network", max_length=64, blank=True, help_text="IPv4 /24 or IPv6 /48.")
+    counted = models.BooleanField(
+        default=True, help_text="False: not counted towards automatic action (the reporter was shadowbanned or automated)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -90,3 +94,33 @@ class BotDetection(models.Model):
 
     def __str__(self):
         return f"{self.rule} from {self.ip}"
+
+
+class ModerationCase(models.Model):
+    """What reports did automatically to one fingerprint, waiting for a moderator.
+
+    Automatic outcomes are temporary (REPORTS_REVIEW_SECONDS): upholding makes the
+    shadowban permanent; dismissing lifts it and restores the posts reports deleted.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        UPHELD = "upheld", "Upheld"
+        DISMISSED = "dismissed", "Dismissed"
+
+    fingerprint = models.CharField(max_length=160, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    shadowban = models.ForeignKey(Shadowban, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases")
+    opened_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"], condition=models.Q(status="pending"), name="one_pending_case_per_fingerprint"
+            )
+        ]
+
+    def __str__(self):
+        return f"Reports on {self.fingerprint[:16]} ({self.get_status_display().lower()})"

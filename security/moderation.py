@@ -102,18 +102,25 @@ def clean_key(value):
     return key
 
 
-def clean_fingerprint(value):
-    """A browser fingerprint as Kirb accepts one (security.identity), never ``unknown``."""
-    from security.identity import UNKNOWN_FINGERPRINT
-    from security.identity import clean_fingerprint as accepted
+def clean_fingerprint(value, *, to_lift=False):
+    """A browser fingerprint as Kirb accepts one (security.identity).
+
+    Banning a missing fingerprint (``unknown`` or ``unknown@<network>``) is refused: it
+    stands for every client on a network that sends none. Lifting one is allowed, so a
+    ban an older version made on the global ``unknown`` can be undone.
+    """
+    from security.identity import UNKNOWN_FINGERPRINT, is_valid_fingerprint
 
     fingerprint = value.strip()
-    if fingerprint == UNKNOWN_FINGERPRINT:
+    is_missing = fingerprint == UNKNOWN_FINGERPRINT or fingerprint.startswith(UNKNOWN_FINGERPRINT + "@")
+    if is_missing and to_lift:
+        return fingerprint
+    if is_missing:
         raise ValueError(
-            f"{UNKNOWN_FINGERPRINT!r} stands for every client that sends no fingerprint; "
+            f"{fingerprint!r} stands for every client on a network that sends no fingerprint; "
             "shadowban their composite keys instead."
         )
-    if accepted(fingerprint) != fingerprint:
+    if not is_valid_fingerprint(fingerprint):
         raise ValueError(
             f"{value!r} is not a fingerprint Kirb accepts: use 1-128 characters of A-Z a-z 0-9 . _ : -"
         )

@@ -4,6 +4,7 @@ chat.services calls these; HTTP views and WebSocket consumers never do, except
 ``check_not_blocked``, which the transports run on every request and handshake.
 """
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 from chat.models import Message
@@ -16,12 +17,12 @@ from security.models import Reason
 
 
 def check_not_blocked(identity):
-    remaining = blocks.blocked_for(identity.ip)
+    remaining = blocks.blocked_for(identity)
     if remaining:
         audit.reject(
             identity,
             "ip_blocked",
-            RateLimited("Your network is temporarily blocked; try again later.", code="ip_blocked", retry_after_seconds=remaining),
+            RateLimited("You are temporarily blocked; try again later.", code="ip_blocked", retry_after_seconds=remaining),
         )
 
 
@@ -32,7 +33,7 @@ def admit_action(identity, endpoint):
     action a page load fires, which the profiler must not count.
     """
     ratelimit.check_burst(identity)
-    ratelimit.check_ip_ceiling(identity)
+    ratelimit.check_network_writes(identity)
     if endpoint is not None:
         profiler.record_action(identity, endpoint)
 
@@ -47,11 +48,19 @@ def screen_post(identity, text, honeypot):
     verdict = _content_filter().check(text)
     if verdict is not None:
         metrics.content_filter_violations_total.labels(rule=verdict.rule).inc()
-        _count_violation(identity)
+        if _count_violation(identity):
+            # Past the limit the refusal names no rule: a shadowbanned spammer must
+            # not learn which variant of the text would get through.
+            audit.reject(identity, "content_filter", PolicyViolation(_REPEATED_VIOLATION, code="policy_violation"))
         audit.reject(identity, "content_filter", PolicyViolation(verdict.message, code="content_filter", rule=verdict.rule))
 
     policy = reputation.post_policy(identity.ip)
     ratelimit.claim_post_slot(identity, policy.cooldown_seconds)
+    try:
+        ratelimit.check_network_ceiling(identity, "post")
+    except RateLimited:
+        ratelimit.release_post_slot(identity)
+        raise
 
     if policy.shadowbanned or shadowban.is_shadowbanned(identity):
         return Message.Visibility.SHADOWBANNED
@@ -62,13 +71,35 @@ def screen_post(identity, text, honeypot):
     return Message.Visibility.THROTTLED if policy.throttled else Message.Visibility.PUBLIC
 
 
+_REPEATED_VIOLATION = "This post cannot be published."
+
+
+@contextmanager
+def post_slot_returned_on_failure(identity):
+    """Around storing an accepted post: if storing fails (a 503), the poster gets the
+    slot back and may retry at once, instead of meeting a cooldown for a post that
+    never was."""
+    try:
+        yield
+    except Exception:
+        try:
+            ratelimit.release_post_slot(identity)
+        except Exception:  # Redis is down too: the slot expires with its cooldown
+            pass
+        raise
+
+
 def _count_violation(identity):
-    """FILTER_VIOLATION_LIMIT refused posts within the window earn a shadowban."""
+    """FILTER_VIOLATION_LIMIT refused posts within the window earn a shadowban.
+
+    Returns True once the identity is at or past the limit.
+    """
     violations = store.distinct_in_window(
         store.key("violations", identity.key), window_ms=kirb_setting("FILTER_VIOLATION_WINDOW_SECONDS") * 1000
     )
     if violations == kirb_setting("FILTER_VIOLATION_LIMIT"):
         shadowban.shadowban_key(identity, reason=Reason.CONTENT_FILTER, seconds=kirb_setting("FILTER_SHADOWBAN_SECONDS"))
+    return violations >= kirb_setting("FILTER_VIOLATION_LIMIT")
 
 
 def screen_reveal(identity):
@@ -79,7 +110,19 @@ def screen_reveal(identity):
     if rule is not None:
         audit.bot_detected(identity, rule)
         ratelimit.reject_reveal(identity, "automation_reveal", kirb_setting("REVEAL_WINDOW_SECONDS"))
-    return ratelimit.check_reveal(identity)
+    reveals_left = ratelimit.check_reveal(identity)
+    ratelimit.check_network_ceiling(identity, "reveal")
+    return reveals_left
+
+
+def check_report_ceiling(identity):
+    ratelimit.check_network_ceiling(identity, "report")
+
+
+def reporter_counts(identity):
+    """Whether ``identity``'s reports count towards automatic action: never those of a
+    shadowbanned or automated client (its report is still stored, and answered alike)."""
+    return not shadowban.is_shadowbanned(identity) and automation.automation_rule(identity) is None
 
 
 def cooldown(identity):
@@ -94,13 +137,4 @@ def _filter_for(config):
 
 
 def _content_filter():
-    return _filter_for(
-        FilterConfig(
-            max_caps_ratio=kirb_setting("FILTER_MAX_CAPS_RATIO"),
-            min_letters_for_caps=kirb_setting("FILTER_MIN_LETTERS_FOR_CAPS"),
-            max_repeated_char_run=kirb_setting("FILTER_MAX_REPEATED_CHAR_RUN"),
-            max_repeated_word_share=kirb_setting("FILTER_MAX_REPEATED_WORD_SHARE"),
-            min_words_for_repetition=kirb_setting("FILTER_MIN_WORDS_FOR_REPETITION"),
-            min_phone_digits=kirb_setting("FILTER_MIN_PHONE_DIGITS"),
-        )
-    )
+    return _filter_for(FilterConfig.from_settings(kirb_setting))

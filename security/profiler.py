@@ -3,7 +3,9 @@
 Only *actions* count (revealing, posting, reporting; each identified with its target,
 so five reveals of five messages are five endpoints). What a page load fires (history,
 stats, cooldown, visitor tracking, the WebSocket) never counts, so a real browser
-opening the page, however many calls it makes at once, cannot trip it.
+opening the page, however many calls it makes at once, cannot trip it. Tripping it
+shadowbans and cools down the composite key; the network is blocked only when several
+keys on it trip (security.blocks.record_offender).
 """
 
 from kirb_project.conf import kirb_setting
@@ -20,7 +22,8 @@ def record_action(identity, endpoint):
         audit.bot_detected(identity, Reason.BURST_PROFILER)
         shadowban.shadowban_key(identity, reason=Reason.BURST_PROFILER, seconds=kirb_setting("PROFILER_SHADOWBAN_SECONDS"))
         seconds = kirb_setting("PROFILER_BLOCK_SECONDS")
-        blocks.block_ip(identity.ip, reason=Reason.BURST_PROFILER, seconds=seconds)
+        blocks.cool_down_key(identity, seconds)
+        blocks.record_offender(identity, reason=Reason.BURST_PROFILER)
         audit.reject(
             identity,
             "burst_profiler",

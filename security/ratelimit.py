@@ -7,7 +7,8 @@ from security.models import Reason
 
 
 def check_burst(identity):
-    """More write requests than BURST_LIMIT in BURST_WINDOW_SECONDS: 429 and an IP block."""
+    """More write requests than BURST_LIMIT in BURST_WINDOW_SECONDS: 429, and this
+    composite key cooled down (its network blocked only if it is one of several)."""
     allowed, _, _ = store.hit(
         store.key("burst", identity.key),
         limit=kirb_setting("BURST_LIMIT"),
@@ -15,28 +16,40 @@ def check_burst(identity):
     )
     if not allowed:
         seconds = kirb_setting("BURST_BLOCK_SECONDS")
-        blocks.block_ip(identity.ip, reason=Reason.BURST_LIMIT, seconds=seconds)
+        blocks.cool_down_key(identity, seconds)
+        blocks.record_offender(identity, reason=Reason.BURST_LIMIT)
         audit.reject(
             identity,
             "burst_limit",
-            RateLimited("Too many requests at once; your network is blocked for a while.", code="burst_limit", retry_after_seconds=seconds),
+            RateLimited("Too many requests at once; try again later.", code="burst_limit", retry_after_seconds=seconds),
             limit_type="burst",
         )
 
 
-def check_ip_ceiling(identity):
-    """Write requests per IP, however many fingerprints it claims."""
+def check_network_writes(identity):
+    """Write requests per network, however many fingerprints it claims."""
+    _network_hit(identity, "ip_writes", "IP_WRITE_LIMIT", "IP_WRITE_WINDOW_SECONDS")
+
+
+def check_network_ceiling(identity, action):
+    """The per-network ceiling of ``action`` (``post``, ``reveal`` or ``report``): what a
+    scraper rotating fingerprints on one address runs into, and a household never does."""
+    name = action.upper()
+    _network_hit(identity, action, f"NETWORK_{name}_LIMIT", f"NETWORK_{name}_WINDOW_SECONDS")
+
+
+def _network_hit(identity, limit_type, limit_setting, window_setting):
     allowed, retry_after, _ = store.hit(
-        store.key("rate_limit", identity.ip, "ip_writes"),
-        limit=kirb_setting("IP_WRITE_LIMIT"),
-        window_seconds=kirb_setting("IP_WRITE_WINDOW_SECONDS"),
+        store.key("rate_limit", identity.network, limit_type),
+        limit=kirb_setting(limit_setting),
+        window_seconds=kirb_setting(window_setting),
     )
     if not allowed:
         audit.reject(
             identity,
-            "ip_write_limit",
-            RateLimited("Too many requests from your network; try again shortly.", code="ip_rate_limited", retry_after_seconds=retry_after),
-            limit_type="ip_writes",
+            f"network_{limit_type}_limit",
+            RateLimited("Too many requests from your network; try again later.", code="ip_rate_limited", retry_after_seconds=retry_after),
+            limit_type=f"network_{limit_type}",
         )
 
 
@@ -54,6 +67,11 @@ def claim_post_slot(identity, cooldown_seconds):
             RateLimited("You can post again after the cooldown.", code="post_cooldown", retry_after_seconds=retry_after),
             limit_type="post",
         )
+
+
+def release_post_slot(identity):
+    """Give the post slot back: the post it was claimed for was refused after all."""
+    store.redis().delete(_cooldown_key(identity))
 
 
 def post_cooldown_remaining(identity):

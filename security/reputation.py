@@ -1,13 +1,16 @@
-"""IP reputation: reports against messages posted from an IP make posting from it harder.
+"""IP reputation: reports against messages posted from a network make posting from it harder.
 
-The level is the number of distinct reporters of messages from that IP within
-IP_RISK_WINDOW_SECONDS, measured against IP_RISK_REPORT_THRESHOLDS.
+The level is the number of distinct reporter *networks* (IPv4 /24, IPv6 /48) that
+reported messages posted from that network (IPv4 address, IPv6 /64) within
+IP_RISK_WINDOW_SECONDS, measured against IP_RISK_REPORT_THRESHOLDS. One address
+inventing fingerprints counts once, however many reports it files.
 """
 
 from dataclasses import dataclass
 
 from kirb_project.conf import kirb_setting
 from security import store
+from security.identity import network_of
 
 THROTTLE_LEVEL = 4
 SHADOWBAN_LEVEL = 5
@@ -21,12 +24,12 @@ class PostPolicy:
 
 
 def _reporters_key(ip):
-    return store.key("reports", "ip", ip)
+    return store.key("reports", "ip", network_of(ip))
 
 
-def record_report(poster_ip, reporter_key):
-    """Count ``reporter_key`` against ``poster_ip``; returns the distinct reporters."""
-    return store.add_distinct(_reporters_key(poster_ip), reporter_key, ttl_seconds=kirb_setting("IP_RISK_WINDOW_SECONDS"))
+def record_report(poster_ip, reporter_network):
+    """Count ``reporter_network`` against ``poster_ip``'s network; returns the distinct reporters."""
+    return store.add_distinct(_reporters_key(poster_ip), reporter_network, ttl_seconds=kirb_setting("IP_RISK_WINDOW_SECONDS"))
 
 
 def risk_level(ip):

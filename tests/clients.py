@@ -29,13 +29,14 @@ def new_fingerprint():
 
 
 def new_ip():
-    """A fresh client address from the benchmarking range 198.18.0.0/15.
+    """A fresh client address from the benchmarking range 198.18.0.0/15, each in a /24 of
+    its own (distinct reporters are counted per /24).
 
     Only ever a header value (X-Forwarded-For through the trusted loopback proxy):
     no traffic goes to it.
     """
     n = next(_addresses)
-    return f"198.{18 + n // 65536 % 2}.{n // 256 % 256}.{n % 256}"
+    return f"198.{18 + n // 65024 % 2}.{n % 256}.{n // 256 % 254 + 1}"
 
 
 def identity_headers(fingerprint, ip):
@@ -43,20 +44,31 @@ def identity_headers(fingerprint, ip):
 
 
 class Browser:
-    """One person: a fingerprint and a network address, talking HTTP to one server."""
+    """One person: a fingerprint and a network address, talking HTTP to one server.
 
-    def __init__(self, server, fingerprint=None, ip=None, headers=None):
+    By default the address is an X-Forwarded-For value the server believes because the
+    tests connect from a trusted loopback proxy. With ``source_address`` (127.x.y.z) the
+    client really connects from that address, for servers that trust no proxy.
+    """
+
+    def __init__(self, server, fingerprint=None, ip=None, headers=None, source_address=None):
         self.server = server
         self.fingerprint = fingerprint or new_fingerprint()
-        self.ip = ip or new_ip()
+        self.source_address = source_address
+        self.ip = source_address or ip or new_ip()
+        identity = identity_headers(self.fingerprint, self.ip)
+        transport = None
+        if source_address:
+            del identity["X-Forwarded-For"]
+            transport = httpx.HTTPTransport(local_address=source_address)
         self.http = httpx.Client(
-            base_url=server.url,
-            headers={**identity_headers(self.fingerprint, self.ip), **(headers or {})},
-            timeout=10,
+            base_url=server.url, headers={**identity, **(headers or {})}, timeout=10, transport=transport
         )
 
     def on(self, server):
         """The same person talking to another instance."""
+        if self.source_address:
+            return Browser(server, self.fingerprint, source_address=self.source_address)
         return Browser(server, self.fingerprint, self.ip)
 
     def post(self, text="2BHK near the metro, family preferred", message_type="offered", location="Pune", **extra):
@@ -79,13 +91,15 @@ class Browser:
 class Socket:
     """A WebSocket client that reads JSON frames with a timeout."""
 
-    def __init__(self, server, path="/ws/events", fingerprint=None, ip=None, **query):
+    def __init__(self, server, path="/ws/events", fingerprint=None, ip=None, anonymous=False, **query):
+        """``anonymous``: no fingerprint at all, as krib's client opens its socket."""
         params = {key: value for key, value in query.items() if value is not None}
-        params["fp"] = fingerprint or new_fingerprint()
-        self.fingerprint = params["fp"]
+        if not anonymous:
+            params["fp"] = fingerprint or new_fingerprint()
+        self.fingerprint = params.get("fp")
         self.ip = ip or new_ip()
         self.ws = connect(
-            f"{server.ws_url}{path}?{urlencode(params)}",
+            f"{server.ws_url}{path}" + (f"?{urlencode(params)}" if params else ""),
             open_timeout=10,
             close_timeout=2,
             additional_headers={"X-Forwarded-For": self.ip},

@@ -43,6 +43,8 @@ TEST_ENV = {
     "TRUSTED_PROXIES": "127.0.0.1/32",
     # A TLS client fingerprint the "load balancer" (the tests) reports for bots.
     "KIRB_TLS_FINGERPRINT_DENYLIST": "e7d705a3286e19ea42f587b344ee6865,deny-ja4-example",
+    # Stats answers are fresh in tests (one test checks the cache on a server of its own).
+    "KIRB_STATS_CACHE_SECONDS": "0",
 }
 os.environ.update(TEST_ENV)
 

@@ -39,7 +39,8 @@ def test_delete_reaches_the_other_instance_and_restore_brings_it_back(servers, m
     assert run_action(moderator, "delete_and_remove", [posted["id"]]) == [
         "1 message deleted and removed from live feeds."
     ]
-    assert watcher.recv() == {"type": "message_deleted", "data": {"id": posted["id"], "location": "Pune"}}
+    deleted = watcher.recv()
+    assert (deleted["type"], deleted["data"]) == ("message_deleted", {"id": posted["id"], "location": "Pune"})
     assert posted["id"] not in visible_ids(Browser(b))
     assert Message.objects.get(id=posted["id"]).is_deleted
 
@@ -83,15 +84,16 @@ def test_restoring_a_shadowbanned_post_broadcasts_it_to_its_author_only(servers,
 
 def make(text, **fields):
     defaults = {
-        "message_type": "offered", "location": "Pune", "poster_key": "k" * 64, "browser_id": "fp-x", "phone": PHONE,
+        "message_type": "offered", "location": "Pune", "city_key": "pune", "poster_key": "k" * 64,
+        "poster_fingerprint": "fp-x", "public_id": "pub-x", "phone": PHONE,
     }  # fmt: skip
     return Message.objects.create(message=text, **{**defaults, **fields})
 
 
 def test_list_search_and_filters_and_the_phone_only_on_the_change_page(moderator, caplog):
     pune = make("Sunny room near Koregaon Park")
-    mumbai = make("PG in Andheri", location="Mumbai", message_type="requested")
-    hidden = make("Shadowed room", visibility="shadowbanned", is_deleted=True, location="")
+    mumbai = make("PG in Andheri", location="Mumbai", city_key="mumbai", message_type="requested")
+    hidden = make("Shadowed room", visibility="shadowbanned", is_deleted=True, location="", city_key="")
     url = reverse(MESSAGES)
 
     page = moderator.get(url)
@@ -99,12 +101,12 @@ def test_list_search_and_filters_and_the_phone_only_on_the_change_page(moderator
     assert PHONE not in page.content.decode()
     assert listed(moderator.get(url, {"q": "koregaon"})) == [str(pune.id)]
     assert listed(moderator.get(url, {"q": PHONE})) == []  # the phone is not searchable
-    assert listed(moderator.get(url, {"city": "Mumbai"})) == [str(mumbai.id)]
+    assert listed(moderator.get(url, {"city": "mumbai"})) == [str(mumbai.id)]
     assert listed(moderator.get(url, {"city": "-"})) == [str(hidden.id)]  # no city
     assert listed(moderator.get(url, {"message_type__exact": "requested"})) == [str(mumbai.id)]
     assert listed(moderator.get(url, {"visibility__exact": "shadowbanned"})) == [str(hidden.id)]
     assert listed(moderator.get(url, {"is_deleted__exact": "1"})) == [str(hidden.id)]
-    assert set(listed(moderator.get(url, {"browser_id": "fp-x"}))) == {str(pune.id), str(mumbai.id), str(hidden.id)}
+    assert set(listed(moderator.get(url, {"poster_fingerprint": "fp-x"}))) == {str(pune.id), str(mumbai.id), str(hidden.id)}
 
     change_url = reverse("admin:chat_message_change", args=[pune.id])
     with caplog.at_level(logging.INFO, logger="kirb.security"):

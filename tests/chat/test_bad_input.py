@@ -30,7 +30,9 @@ BAD_BODIES = [
     ("missing text", json.dumps({"message_type": "offered"}).encode(), 400, "invalid_input"),
     ("phone too short", json.dumps({**VALID, "phone": "12345"}).encode(), 400, "invalid_input"),
     ("phone with letters", json.dumps({**VALID, "phone": "98765abcde1"}).encode(), 400, "invalid_input"),
-    ("city with digits", json.dumps({**VALID, "location": "Pune 411001"}).encode(), 400, "invalid_input"),
+    ("city with digits", json.dumps({**VALID, "location": "Pune 411001"}).encode(), 400, "unknown_city"),
+    ("markup", json.dumps({**VALID, "message": "<img src=x onerror=alert(1)>"}).encode(), 400, "markup_not_allowed"),
+    ("bidi override", json.dumps({**VALID, "message": "call \u202e54321 02289\u202c"}).encode(), 400, "invalid_input"),
     ("control characters", json.dumps({**VALID, "message": "room\x00"}).encode(), 400, "invalid_input"),
     ("deep nesting", b"[" * 100000 + b"]" * 100000, 413, "payload_too_large"),
     ("1 MB body", json.dumps({**VALID, "message": "a" * 1_000_000}).encode(), 413, "payload_too_large"),
@@ -72,7 +74,7 @@ def test_bad_bodies_on_other_endpoints(servers, path, body):
 def test_bad_history_parameters(servers, query):
     response = httpx.get(servers[0].url + "/messages", params=query)
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_parameter"
+    assert response.json()["error"] == ("unknown_city" if "location" in query else "invalid_parameter")
 
 
 def test_unknown_paths_and_methods_answer_json(servers):

@@ -184,7 +184,7 @@ def test_adding_a_shadowban_in_the_admin_hides_the_posts_everywhere(servers, mod
     "target_type, target, error",
     [
         ("key", "abc123", "64 hexadecimal characters"),
-        ("fingerprint", "unknown", "every client that sends no fingerprint"),
+        ("fingerprint", "unknown", "that sends no fingerprint"),
         ("fingerprint", "has spaces in it", "not a fingerprint Kirb accepts"),
     ],
 )
@@ -246,8 +246,9 @@ def test_a_permanent_ipv6_block_is_stored_the_way_clients_are_keyed(servers, mod
     response = moderator.post(reverse("admin:security_ipblock_add"), {"ip": "2001:DB8:0:0::7", "duration": "permanent"})
     assert response.status_code == 302, response.content[:2000]
     assert IPBlock.objects.get().ip == "2001:db8::7" and IPBlock.objects.get().expires_at is None
-    assert redis_state.ttl("blocked_ip", "2001:db8::7") == -1
+    assert redis_state.ttl("blocked_ip", "2001:db8::/64") == -1  # an IPv6 block holds for its /64
     assert_blocked(servers[1], "2001:db8::7")
+    assert_blocked(servers[1], "2001:db8::1:9")
 
 
 def test_extend_and_make_permanent_an_ip_block(servers, moderator, redis_state):
@@ -291,7 +292,8 @@ def make_reports(fingerprint, reporters_per_message):
 
     for n, reporters in enumerate(reporters_per_message):
         message = Message.objects.create(
-            browser_id=fingerprint,
+            poster_fingerprint=fingerprint,
+            public_id=f"pub-{n}",
             message=f"Room {n}",
             message_type="offered",
             poster_key="k" * 64,

@@ -32,7 +32,7 @@ def test_thirty_concurrent_posts_from_one_identity_accept_exactly_one(servers):
     statuses = [response.status_code for response in responses]
     assert statuses.count(200) == 1, statuses
     assert set(statuses) == {200, 429}
-    assert Message.objects.filter(browser_id=person.fingerprint).count() == 1
+    assert Message.objects.filter(poster_fingerprint=person.fingerprint).count() == 1
 
 
 def test_thirty_concurrent_reveals_from_one_identity_give_exactly_five_phones(servers):

@@ -1,6 +1,8 @@
 """Without Redis no limit can be enforced: actions answer 503, reads go on, and the
 instance recovers by itself when Redis returns (with no data: it keeps nothing on disk)."""
 
+import time
+
 import httpx
 import pytest
 
@@ -32,8 +34,11 @@ def test_writes_503_reads_work_and_the_instance_recovers(start_server):
         live = httpx.get(server.url + "/health/live")  # liveness: no restart for an outage
         assert live.status_code == 200 and live.json()["alive"] is True
 
-        redis = EmbeddedRedis(port=redis.port)  # back, and empty
-        assert httpx.get(server.url + "/health").status_code == 200
+        redis = EmbeddedRedis(port=redis.port)  # back, and empty: healthy once the hub has healed
+        deadline = time.monotonic() + 20
+        while httpx.get(server.url + "/health").status_code != 200:
+            assert time.monotonic() < deadline, "the instance did not recover within 20 s"
+            time.sleep(0.1)
         socket = Socket(server, "/ws")
         after = Browser(server).post_ok("Posted after Redis came back")
         assert socket.recv()["id"] == after["id"]

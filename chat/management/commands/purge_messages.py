@@ -1,17 +1,23 @@
-"""manage.py purge_messages: the retention policy (run it from cron, e.g. hourly)."""
+"""manage.py purge_messages: the retention policy (run it from cron, e.g. hourly).
+
+Also purges the visit/view statistics (STATS_RETENTION_DAYS) and, through security's
+own function, the bot detections (BOT_DETECTION_RETENTION_DAYS)."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from kirb_project.commands import positive_number
 from chat import services
+from security import audit
 from kirb_project.conf import kirb_setting
 
 
 class Command(BaseCommand):
     help = (
         "Delete the messages older than --hours (default MESSAGE_RETENTION_HOURS, 48). "
-        "Reports, shadowbans, IP blocks and bot detections are kept."
+        "Also deletes visit/view statistics older than STATS_RETENTION_DAYS (30) and bot "
+        "detections older than BOT_DETECTION_RETENTION_DAYS (90). "
+        "Reports, shadowbans and IP blocks are kept."
     )
 
     def add_arguments(self, parser):
@@ -27,6 +33,10 @@ class Command(BaseCommand):
         hours = kirb_setting("MESSAGE_RETENTION_HOURS") if hours is None else hours
         try:
             count, cutoff = services.purge_messages(hours, dry_run=dry_run)
+            stats_days = kirb_setting("STATS_RETENTION_DAYS")
+            stats_count, first_day_kept = services.purge_stats(stats_days, dry_run=dry_run)
+            bot_days = kirb_setting("BOT_DETECTION_RETENTION_DAYS")
+            bot_count, bot_cutoff = audit.purge_bot_detections(bot_days, dry_run=dry_run)
         except DatabaseError as error:
             raise CommandError(
                 f"The database is unavailable ({error}): check DATABASE_URL, then run this again."
@@ -37,3 +47,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Would delete {count} {noun} {when}; nothing deleted (--dry-run).")
         else:
             self.stdout.write(f"Deleted {count} {noun} {when}.")
+        verb = "Would delete" if dry_run else "Deleted"
+        self.stdout.write(
+            f"{verb} {stats_count} visit/view statistics row{'' if stats_count == 1 else 's'} "
+            f"before {first_day_kept:%Y-%m-%d} (STATS_RETENTION_DAYS {stats_days})."
+        )
+        self.stdout.write(
+            f"{verb} {bot_count} bot detection{'' if bot_count == 1 else 's'} "
+            f"before {bot_cutoff:%Y-%m-%d %H:%M:%S} UTC (BOT_DETECTION_RETENTION_DAYS {bot_days})."
+        )

@@ -7,7 +7,7 @@
 import { createApi } from "./api.js";
 import { $, el, say } from "./dom.js";
 import { Feed } from "./feed.js";
-import { getFingerprint } from "./fingerprint.js";
+import { getFingerprint, getPublicId } from "./fingerprint.js";
 import { charCount, countdown, formatCount, formatWait, phoneProblem } from "./format.js";
 import { LiveConnection } from "./live.js";
 
@@ -71,6 +71,7 @@ const state = {
 let api;
 let feed;
 let live;
+let publicId;
 
 function readConfig() {
   try {
@@ -97,6 +98,12 @@ function saveCity(city) {
   } catch {
     // private mode: the choice lasts for this visit
   }
+}
+
+/** One feed whatever the spelling's case and spacing, as the server keys cities. */
+function sameCity(a, b) {
+  const key = (city) => (city || "").trim().replace(/\s+/g, " ").toLowerCase();
+  return key(a) === key(b);
 }
 
 function cityLabel(city) {
@@ -381,6 +388,7 @@ async function submitPost(event) {
     message: ui.text.value.trim(),
     message_type: ui.form.elements.message_type.value === "requested" ? "requested" : "offered",
     location: state.city,
+    browser_id: publicId,
   };
   const phone = ui.phone.value.trim();
   if (phone) payload.phone = phone;
@@ -394,7 +402,7 @@ async function submitPost(event) {
     ui.text.value = "";
     ui.phone.value = "";
     updateCounter();
-    if (!state.city || posted.location === state.city) feed.addOwn(posted);
+    if (!state.city || sameCity(posted.location, state.city)) feed.addOwn(posted);
     say(ui.formSuccess, `Posted to ${posted.location || cityLabel(state.city)}. Your post is live.`);
     refreshCooldown();
   } catch (error) {
@@ -561,15 +569,16 @@ function wireUi() {
 
 async function main() {
   const fingerprint = await getFingerprint();
+  publicId = getPublicId();
   api = createApi(fingerprint);
-  feed = new Feed(ui.feed, { api, fingerprint, onChange: () => updateFeedChrome() });
+  feed = new Feed(ui.feed, { api, publicId, onChange: () => updateFeedChrome() });
   live = new LiveConnection({
     fingerprint,
     getSince: () => feed.newestId,
     handlers: {
       onStatus: showConnection,
       onMessage: (message) => {
-        if ((!state.city || message.location === state.city) && feed.addLive(message)) announceNewPost();
+        if ((!state.city || sameCity(message.location, state.city)) && feed.addLive(message)) announceNewPost();
       },
       onDeleted: (data) => feed.remove(data.id),
       onReplayComplete: (data) => {

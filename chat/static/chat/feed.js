@@ -8,10 +8,10 @@
 import { renderPost, refreshTimes } from "./post.js";
 
 export class Feed {
-  constructor(list, { api, fingerprint, onChange }) {
+  constructor(list, { api, publicId, onChange }) {
     this.list = list;
     this.api = api;
-    this.fingerprint = fingerprint;
+    this.publicId = publicId;
     this.onChange = onChange || (() => {});
     this.reset({ notify: false });
   }
@@ -83,7 +83,7 @@ export class Feed {
   insert(message, where, { fresh = false } = {}) {
     if (!message || typeof message.id !== "string") return false;
     if (this.items.has(message.id) || this.deleted.has(message.id)) return false;
-    const item = renderPost(message, { api: this.api, fingerprint: this.fingerprint });
+    const item = renderPost(message, { api: this.api, publicId: this.publicId });
     if (fresh) item.classList.add("post-fresh");
     this.items.set(message.id, item);
     if (where === "top") this.list.prepend(item);

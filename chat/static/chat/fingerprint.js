@@ -134,3 +134,22 @@ async function compute() {
   // are the most stable identity left.
   return store(fresh) ? fresh : `${VERSION}-nostore-${hash}`;
 }
+
+const PUBLIC_ID_KEY = "kirb.public_id";
+
+/**
+ * The id this browser's posts carry for readers (``browser_id``): random, kept in
+ * localStorage, never the fingerprint (which only the server may see). The page spots
+ * its own posts by it, as the krib client does with its device id.
+ */
+export function getPublicId() {
+  try {
+    const stored = localStorage.getItem(PUBLIC_ID_KEY);
+    if (stored && VALID.test(stored)) return stored;
+    const fresh = `p-${randomId()}`;
+    localStorage.setItem(PUBLIC_ID_KEY, fresh);
+    return fresh;
+  } catch {
+    return `p-${randomId()}`; // storage blocked: own posts are recognised until a reload
+  }
+}

@@ -22,8 +22,8 @@ function revealsLeftSentence(left) {
   return `${left} ${left === 1 ? "reveal" : "reveals"} left this hour`;
 }
 
-export function renderPost(message, { api, fingerprint }) {
-  const own = message.browser_id === fingerprint;
+export function renderPost(message, { api, publicId }) {
+  const own = message.browser_id === publicId;
   const type = message.message_type === "requested" ? "requested" : "offered";
 
   const note = el("p", { className: "post-note", attrs: { role: "status" }, hidden: true });

@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, target, **options):
         try:
-            target = moderation.clean_fingerprint(target)  # a composite key is a valid fingerprint too
+            target = moderation.clean_fingerprint(target, to_lift=True)  # a composite key is a valid fingerprint too
         except ValueError as error:
             raise CommandError(f"{error} Give the composite key or fingerprint the ban lists.") from None
         with dependency_errors(
