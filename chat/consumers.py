@@ -10,14 +10,14 @@ import logging
 import time
 from urllib.parse import parse_qsl
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from chat import close_codes, events, services
+from chat import close_codes, events, frame_limits
+from chat import stream as event_log
 from chat.forms import StreamQueryForm
 from chat.hub import get_hub
 from chat.models import is_visible_to
-from kirb_project import metrics
+from kirb_project import dbpool, metrics
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import KirbError, as_kirb_error
 from security import policy
@@ -33,25 +33,53 @@ class FeedConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None
     stream = "ws"
 
+    writer = None
+    hub = None
+    covered_upto = 0  # the newest event id this socket must not get live (see websocket_connect)
+
+    async def __call__(self, scope, receive, send):
+        # daphne cancels an application it gives up on (a handshake stuck behind the
+        # database, a client gone during a drain) without a websocket.disconnect: the
+        # socket must leave the hub however the application ends, or it stays a ghost
+        # holding the gauge and its IP's socket slots. (The hub's sweep is the backstop.)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
+
+    def release(self):
+        if self.writer is not None:
+            self.writer.cancel()
+        if self.hub is not None:
+            self.hub.leave(self)
+
     async def websocket_connect(self, message):
         self.identity = self.scope["identity"]
         self.outbox = asyncio.Queue(maxsize=kirb_setting("WS_OUTBOX_MAX_FRAMES"))
-        self.writer = None
         self.closing = False
         self.hub = get_hub()
         try:
             self.params = StreamQueryForm.validate(dict(parse_qsl(self.scope["query_string"].decode("latin-1"))))
-            await database_sync_to_async(policy.check_not_blocked)(self.identity)
+            await dbpool.run(policy.check_not_blocked, self.identity)
+            newest_committed = await dbpool.run(event_log.high_water_mark)
         except Exception as exception:
             await self.refuse(exception)
             return
+        # Events committed before the socket joins are history, not live, though the
+        # hub may still dispatch some after it joined (held back for a gap in the ids):
+        # the newest the database or the hub knows of now is where live starts.
+        self.covered_upto = max(newest_committed, self.hub.newest_known_id)
+        self.prepare_stream()
         await self.accept()
         self.writer = asyncio.create_task(self.write_loop())
         try:
-            await self.hub.join(self, events.groups_for_city(self.params["location"]))
+            await self.hub.join(self, self.params["city_key"])
             await self.start_stream()
         except Exception as exception:
             await self.refuse(exception)
+
+    def prepare_stream(self):
+        """Hook for /ws/events replay, run before the socket joins the hub."""
 
     async def start_stream(self):
         """Hook for /ws/events replay; the krib stream goes live at once."""
@@ -74,9 +102,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         """The krib stream has no error frames: its client parses every frame as a message."""
 
     async def disconnect(self, code):
-        if self.writer is not None:
-            self.writer.cancel()
-        await self.hub.leave(self)
+        self.release()
 
     # --- outgoing ------------------------------------------------------------------------
 
@@ -84,7 +110,9 @@ class FeedConsumer(AsyncWebsocketConsumer):
         return event["bare"]
 
     def deliver(self, event):
-        """Called by the hub for every event of this socket's groups; never blocks."""
+        """Called by the hub for every event of this socket's feed, in event-id order; never blocks."""
+        if event["event_id"] <= self.covered_upto:
+            return  # committed before the socket joined (or already in its replay)
         frame = self.frame_for(event)
         if frame is None or not is_visible_to(
             self.identity,
@@ -142,7 +170,13 @@ class FeedConsumer(AsyncWebsocketConsumer):
     # --- incoming ------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
-        if bytes_data is not None:
+        limit = frame_limits.for_socket(self)
+        if limit.exceeded:
+            return  # closing with 1008; frames already queued are dropped unread
+        if not limit.allow_frame():
+            metrics.websocket_frames_rejected_total.labels(reason="rate_limited").inc()
+            await self.close(code=close_codes.POLICY_VIOLATION)
+        elif bytes_data is not None:
             metrics.websocket_frames_rejected_total.labels(reason="binary").inc()
             await self.close(code=close_codes.UNSUPPORTED_DATA)
         elif len(text_data.encode()) > kirb_setting("WS_MAX_INCOMING_FRAME_BYTES"):
@@ -161,37 +195,49 @@ class EventsConsumer(FeedConsumer):
 
     stream = "events"
 
-    async def websocket_connect(self, message):
-        self.replaying = False
+    def prepare_stream(self):
+        # Set before joining the hub: events dispatched from then on are held back
+        # until the replay is written.
+        self.replaying = self.params["since"] is not None
         self.held = []
-        self.replayed_ids = frozenset()
-        await super().websocket_connect(message)
 
     def frame_for(self, event):
         return event["envelope"]
 
     async def start_stream(self):
+        """Replay what the client missed after ``since``, then go live: no gap, no
+        duplicate, in event-id order (docs/STREAM.md).
+
+        No gap: the hub dispatches every event committed after the socket joined it,
+        and the log is read after that, up to its high-water mark. No duplicate: live
+        events up to that mark are dropped. Order: live events wait until the replay
+        is written. The replay is written with awaited sends, not into the outbox, so
+        a replay of any size up to REPLAY_MAX_MESSAGES gets through.
+        """
         since = self.params["since"]
         if since is None:
             return
-        # No gap: the hub joined the groups before the database is read. Replayed
-        # messages before live ones: live events arriving meanwhile are held back. No
-        # duplicate: a message both read and published around the read is skipped when
-        # its live event comes, during the replay or after it.
-        self.replaying = True
+        frames, next_since = [], None
         try:
-            missed, truncated = await database_sync_to_async(services.missed_since)(
-                self.identity, self.params["location"], since
+            frames, covered_upto, next_since = await dbpool.run(
+                event_log.replay, self.identity, self.params["city_key"], since
             )
+            self.covered_upto = max(self.covered_upto, covered_upto)
         except KirbError as error:
-            missed, truncated = [], False
             await self.send_error(error)
-        self.replayed_ids = frozenset(str(message.id) for message in missed)
-        for message in missed:
-            self.enqueue(events.envelope(events.MESSAGE, message.as_wire()))
-        self.enqueue(
-            events.envelope(events.NOTICE, {"code": "replay_complete", "count": len(missed), "truncated": truncated})
-        )
+        sent = metrics.websocket_frames_sent_total.labels(stream=self.stream)
+        for frame in frames:
+            await self.send(text_data=frame)
+            sent.inc()
+        metrics.stream_replayed_events_total.inc(len(frames))
+        notice = {"code": "replay_complete", "count": len(frames), "truncated": next_since is not None}
+        if next_since is not None:
+            notice["next_since"] = next_since
+            notice["message"] = (
+                f"More was missed than one replay carries (REPLAY_MAX_MESSAGES). Reconnect with "
+                f"since={next_since} for the next events, or reload the history (GET /messages)."
+            )
+        await self.send(text_data=events.envelope(events.NOTICE, notice))
         held, self.held, self.replaying = self.held, [], False
         for event in held:
             self.deliver(event)
@@ -202,8 +248,6 @@ class EventsConsumer(FeedConsumer):
             if len(self.held) > kirb_setting("WS_OUTBOX_MAX_FRAMES"):
                 self.held, self.replaying = [], False
                 self.disconnect_slow_consumer()
-            return
-        if event["kind"] == events.MESSAGE and event["message_id"] in self.replayed_ids:
             return
         super().deliver(event)
 
@@ -222,6 +266,8 @@ class EventsConsumer(FeedConsumer):
             self.enqueue(events.envelope(events.NOTICE, {"code": "pong"}))
             return
         metrics.websocket_frames_rejected_total.labels(reason="invalid").inc()
+        if not frame_limits.for_socket(self).allow_error_reply():
+            return  # counted, not answered: a flood of junk must not make us write megabytes
         self.enqueue(
             events.envelope(
                 events.ERROR,

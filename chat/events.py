@@ -13,8 +13,9 @@ import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
-from kirb_project import metrics
+from kirb_project import metrics, outages
 
 logger = logging.getLogger(__name__)
 
@@ -28,64 +29,73 @@ NOTICE = "notice"
 ERROR = "error"
 
 
-def city_group(city):
-    """Channel-layer group names allow only ASCII, so a city is hashed into one."""
-    return "kirb.city." + hashlib.sha256(city.encode()).hexdigest()[:24]
+def city_group(city_key):
+    """Channel-layer group names allow only ASCII, so a city key is hashed into one."""
+    return "kirb.city." + hashlib.sha256(city_key.encode()).hexdigest()[:24]
 
 
-def groups_for_city(city):
-    """The groups a socket scoped to ``city`` (empty: every city) joins."""
-    return [city_group(city)] if city else [ALL_CITIES_GROUP]
+def groups_for_city(city_key):
+    """The groups a socket scoped to a city (``chat.cities.city_key``; "" for every city) joins."""
+    return [city_group(city_key)] if city_key else [ALL_CITIES_GROUP]
 
 
 def encode(payload):
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def envelope(event_type, data):
-    return encode({"type": event_type, "data": data})
+def envelope(event_type, data, event_id=None):
+    """A /ws/events frame; stream events carry their ``event_id`` (chat.stream)."""
+    frame = {"type": event_type, "data": data}
+    if event_id is not None:
+        frame["event_id"] = event_id
+    return encode(frame)
 
 
-def publish_message(message):
-    wire = message.as_wire()
-    _publish(
-        message,
-        kind=MESSAGE,
-        bare=encode(wire),
-        envelope_text=envelope(MESSAGE, wire),
-    )
-    metrics.messages_per_second.inc()
-
-
-def publish_message_deleted(message):
-    _publish(
-        message,
-        kind=MESSAGE_DELETED,
-        bare=None,  # the krib stream carries message objects only
-        envelope_text=envelope(MESSAGE_DELETED, {"id": str(message.id), "location": message.location}),
-    )
-
-
-def _publish(message, *, kind, bare, envelope_text):
-    event = {
+def hub_event(event_id, kind, message):
+    """The channel-layer message for stream event ``event_id``: the frames of both
+    streams, encoded once, and what the hub needs to route and filter them."""
+    if kind == MESSAGE:
+        wire = message.as_wire()
+        bare = encode(wire)
+    else:
+        wire = {"id": str(message.id), "location": message.location}
+        bare = None  # the krib stream carries message objects only
+    return {
         "type": HUB_EVENT,
+        "event_id": event_id,
         "kind": kind,
         "message_id": str(message.id),
+        "city_key": message.city_key,
         # Who may see it: the hub applies the same rule as Message.objects.visible_to.
         "visibility": message.visibility,
         "poster_key": message.poster_key,
         "poster_ip": message.poster_ip or "",
         "bare": bare,
-        "envelope": envelope_text,
+        "envelope": envelope(kind, wire, event_id),
         "published_at": time.time(),
     }
-    groups = [ALL_CITIES_GROUP] + ([city_group(message.location)] if message.location else [])
+
+
+def publish(event_id, kind, message):
+    """Hand a committed event to every hub (called by ``chat.stream.record`` on commit).
+
+    Hubs are members of the all-cities group only and route by ``city_key``
+    themselves, so one group_send reaches them all. A failure loses nothing: hubs
+    fill gaps in the id sequence from the log (chat.hub).
+    """
+    event = hub_event(event_id, kind, message)
+    groups = [ALL_CITIES_GROUP]
+    if settings.KIRB_BENCH_BASELINE_ROUTE and message.city_key:
+        groups.append(city_group(message.city_key))  # bench/baseline.py's per-socket members
     try:
         async_to_sync(_send_to_groups)(groups, event)
-    except Exception:
-        # The message is committed; clients that missed it catch up with since=.
+    except Exception as error:
         metrics.broadcast_publish_failures_total.inc()
-        logger.exception("Could not publish %s %s", kind, message.id)
+        outages.channel_layer.failed(error)
+    else:
+        outages.channel_layer.recovered()
+    if kind == MESSAGE:
+        metrics.messages_per_second.inc()
 
 
 async def _send_to_groups(groups, event):

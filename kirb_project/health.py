@@ -14,8 +14,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from chat.hub import local_socket_count
-from kirb_project import lifecycle
+from chat.hub import local_socket_count, stream_state
+from kirb_project import lifecycle, outages
 from kirb_project.conf import kirb_setting
 
 PATH = "/health"
@@ -38,6 +38,7 @@ class HealthCheck:
     def __init__(self, app):
         self.app = app
         self.last = {"redis_connected": False, "database_connected": False}
+        self.stream = "recovering"
         self._redis = {}  # one client per event loop
 
     async def __call__(self, scope, receive, send):
@@ -59,9 +60,14 @@ class HealthCheck:
     async def check(self):
         draining = lifecycle.is_draining()
         if not draining:  # a draining instance is leaving whatever its dependencies say
-            redis_connected, database_connected = await asyncio.gather(self._redis_ok(), self._database_ok())
+            redis_connected, database_connected, stream = await asyncio.gather(
+                self._redis_ok(), self._database_ok(), stream_state()
+            )
             self.last = {"redis_connected": redis_connected, "database_connected": database_connected}
-        healthy = not draining and all(self.last.values())
+            # "recovering": this instance knows it cannot deliver live events now (it
+            # lost the channel layer or Redis lost its state; chat.hub repairs it).
+            self.stream = stream
+        healthy = not draining and all(self.last.values()) and self.stream != "recovering"
         return (200 if healthy else 503), {
             "healthy": healthy,
             **self.last,
@@ -69,6 +75,7 @@ class HealthCheck:
             "timestamp": int(time.time()),
             "instance": settings.INSTANCE_ID,
             "draining": draining,
+            "stream": self.stream,
         }
 
     async def _redis_ok(self):
@@ -79,14 +86,21 @@ class HealthCheck:
                 settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
             )
         try:
-            return bool(await self._redis[loop].ping())
-        except (redis.RedisError, OSError):
+            ok = bool(await self._redis[loop].ping())
+        except (redis.RedisError, OSError) as error:
+            outages.redis.failed(error)
             return False
+        outages.redis.recovered()
+        return ok
 
     async def _database_ok(self):
         try:
-            return await asyncio.wait_for(
+            ok = await asyncio.wait_for(
                 sync_to_async(_database_ok, thread_sensitive=False)(), kirb_setting("HEALTH_TIMEOUT_SECONDS")
             )
-        except Exception:
+        except Exception as error:
+            outages.database.failed(error if str(error) else TimeoutError("no answer to SELECT 1 in time"))
             return False
+        if ok:
+            outages.database.recovered()  # the one line saying the outage ended
+        return ok

@@ -34,8 +34,16 @@ def redis_client():
 
 @pytest.fixture(autouse=True)
 def clean_security_state(redis_client):
-    """Security state starts empty in every test; the running servers' channel-layer keys stay."""
+    """Security state starts empty in every test; the running servers' channel-layer keys
+    stay, and so does the enforcement sync marker (the database's bans are emptied too,
+    so Redis is in sync; without it every hub would see a Redis that lost its state)."""
+    from security.moderation import SYNC_MARKER
+
+    marker = store.key(*SYNC_MARKER)
+    synced = redis_client.get(marker)
     delete_keys(redis_client, f"{settings.REDIS_PREFIX}:*", keep_prefix=f"{settings.REDIS_PREFIX}:layer".encode())
+    if synced is not None:
+        redis_client.set(marker, synced)
     yield
 
 
