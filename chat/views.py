@@ -61,8 +61,10 @@ def index(request):
     """The web page; it validates posts with the server's own limits, passed in here."""
     page_config = {
         name.lower(): kirb_setting(name)
-        for name in ("MESSAGE_MAX_CHARS", "PHONE_MIN_DIGITS", "PHONE_MAX_DIGITS", "MESSAGE_RETENTION_HOURS")
-    }
+        for name in (
+            "MESSAGE_MAX_CHARS", "PHONE_MIN_DIGITS", "PHONE_MAX_DIGITS", "MESSAGE_RETENTION_HOURS", "PAGE_MAX_POSTS",
+        )
+    }  # fmt: skip
     return render(request, "chat/index.html", {"page_config": page_config})
 
 

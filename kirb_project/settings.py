@@ -279,6 +279,9 @@ KIRB_DEFAULTS = {
     # How much a reconnecting /ws/events client may catch up on before it should
     # reload history instead (one page of history).
     "REPLAY_MAX_MESSAGES": 500,
+    # The web page keeps at most this many posts in its DOM (a phone left open on a
+    # busy city); older ones are loaded again on demand.
+    "PAGE_MAX_POSTS": 300,
     "STATS_WINDOW_DAYS": 7,
     "STATS_RETENTION_DAYS": 30,
     "BOT_DETECTION_RETENTION_DAYS": 90,

@@ -588,3 +588,27 @@ def test_the_cooldown_and_the_times_tick_in_the_page_without_asking_the_server(p
     expect(card.locator(".post-time")).to_have_text("1 min ago")
     expect(someone.page.locator("#connection")).to_have_attribute("data-state", "live")
     assert len(api_calls(someone)) == calls_before  # no polling
+
+
+# --- a page left open ------------------------------------------------------------------------
+
+
+def test_a_page_left_open_keeps_a_bounded_feed_and_loads_the_rest_on_demand(person, start_server):
+    server = start_server(KIRB_PAGE_MAX_POSTS="5")
+    city = "Nagpur"
+    seeded = seed_messages(city, 4)  # newest first
+    reader = person("reader", city=city).open(server)
+    expect(reader.posts()).to_have_count(4)
+
+    live = [Browser(server).post_ok(unique(f"Live room {n} near Sitabuldi"), location=city) for n in range(3)]
+    reader.expect_post(live[-1]["message"])
+    expect(reader.posts()).to_have_count(5)  # the two oldest left the page
+    for gone in seeded[-2:]:
+        expect(reader.card_by_id(str(gone.id))).to_have_count(0)
+
+    # Scrolling to the end brings them back (the page loads older posts as they come into view).
+    reader.page.locator("#feed .post").last.scroll_into_view_if_needed()
+    reader.page.mouse.wheel(0, 4000)
+    expect(reader.posts()).to_have_count(7)
+    assert reader.page.locator("#feed .post").last.get_attribute("data-id") == str(seeded[-1].id)
+    assert reader.console_errors == []

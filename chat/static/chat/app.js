@@ -18,7 +18,13 @@ const TIME_REFRESH_MS = 30000;
 const STATS_SHOWN = 6;
 const ANNOUNCE_AFTER_MS = 2000;
 
-const DEFAULT_CONFIG = { message_max_chars: 500, phone_min_digits: 10, phone_max_digits: 15, message_retention_hours: 48 };
+const DEFAULT_CONFIG = {
+  message_max_chars: 500,
+  phone_min_digits: 10,
+  phone_max_digits: 15,
+  message_retention_hours: 48,
+  page_max_posts: 300,
+};
 
 const ui = {
   connection: $("#connection"),
@@ -571,7 +577,16 @@ async function main() {
   const fingerprint = await getFingerprint();
   publicId = getPublicId();
   api = createApi(fingerprint);
-  feed = new Feed(ui.feed, { api, publicId, onChange: () => updateFeedChrome() });
+  feed = new Feed(ui.feed, {
+    api,
+    publicId,
+    maxPosts: state.config.page_max_posts,
+    onChange: () => updateFeedChrome(),
+    // Live posts pushed the oldest out of the page: they can be loaded again.
+    onPruned: () => {
+      state.hasMore = true;
+    },
+  });
   live = new LiveConnection({
     fingerprint,
     getSince: () => feed.newestId,

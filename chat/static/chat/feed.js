@@ -8,10 +8,12 @@
 import { renderPost, refreshTimes } from "./post.js";
 
 export class Feed {
-  constructor(list, { api, publicId, onChange }) {
+  constructor(list, { api, publicId, maxPosts = 300, onChange, onPruned }) {
     this.list = list;
     this.api = api;
     this.publicId = publicId;
+    this.maxPosts = maxPosts;
+    this.onPruned = onPruned || (() => {});
     this.onChange = onChange || (() => {});
     this.reset({ notify: false });
   }
@@ -59,7 +61,7 @@ export class Feed {
     this.newestId = message.id;
     if (!this.oldestId) this.oldestId = message.id;
     const added = this.insert(message, "top", { fresh: true });
-    if (added) this.onChange();
+    if (added) this.pruneAndNotify();
     return added;
   }
 
@@ -67,8 +69,28 @@ export class Feed {
   addOwn(message) {
     if (!this.oldestId) this.oldestId = message.id;
     const added = this.insert(message, "top", { fresh: true });
-    if (added) this.onChange();
+    if (added) this.pruneAndNotify();
     return added;
+  }
+
+  /**
+   * A page open for hours on a busy city would grow without end: keep the newest
+   * ``maxPosts`` in the DOM and drop the oldest; "Load older posts" brings them back.
+   */
+  pruneAndNotify() {
+    let pruned = false;
+    while (this.items.size > this.maxPosts) {
+      const oldest = this.list.lastElementChild;
+      if (!oldest) break;
+      this.items.delete(oldest.dataset.id);
+      oldest.remove();
+      pruned = true;
+    }
+    if (pruned) {
+      this.oldestId = this.list.lastElementChild ? this.list.lastElementChild.dataset.id : null;
+      this.onPruned();
+    }
+    this.onChange();
   }
 
   remove(id) {
