@@ -33,10 +33,6 @@ class Identity:
     tls_fingerprint: str = ""
 
     @property
-    def has_fingerprint(self):
-        return not self.fingerprint.startswith(UNKNOWN_FINGERPRINT + "@")
-
-    @property
     def network(self):
         return network_of(self.ip)
 
