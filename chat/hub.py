@@ -54,7 +54,6 @@ class Hub:
         self.sockets_per_ip = defaultdict(int)
         self._feeds = defaultdict(set)  # city key ("" for every city) -> local sockets
         self.next_event_id = None  # the first event id not dispatched yet
-        self.newest_known_id = 0  # the newest event id received or read, dispatched or not
         self._ahead = {}  # event id -> hub event received before the ones below it
         self._fill_task = None
         self._fill_lock = asyncio.Lock()
@@ -230,11 +229,17 @@ class Hub:
 
     # --- sequencing ----------------------------------------------------------------------
 
+    @property
+    def newest_known_id(self):
+        """The newest event id this hub has dispatched or holds back for a gap (0 before it starts)."""
+        if self.next_event_id is None:
+            return 0
+        return max(self.next_event_id - 1, max(self._ahead, default=0))
+
     def on_event(self, event):
         event_id = event.get("event_id")
         if event_id is None or event_id < self.next_event_id:
             return  # already dispatched (read from the log before it arrived)
-        self.newest_known_id = max(self.newest_known_id, event_id)
         if event_id > self.next_event_id:
             self._ahead[event_id] = event
             if self._fill_task is None or self._fill_task.done():
@@ -283,7 +288,6 @@ class Hub:
 
     def _dispatch(self, event):
         self.next_event_id = event["event_id"] + 1
-        self.newest_known_id = max(self.newest_known_id, event["event_id"])
         targets = self._feeds.get("", set())
         if event.get("city_key"):
             targets = targets | self._feeds.get(event["city_key"], set())

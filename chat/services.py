@@ -194,21 +194,6 @@ def purge_messages(hours, *, dry_run=False, batch_size=1000):
     return purged, cutoff
 
 
-def purge_stats(days, *, dry_run=False):
-    """Delete the visit/view statistics (CityVisit, CityView) of days more than ``days``
-    before today (UTC); returns ``(count, first_day_kept)``."""
-    from chat.models import CityView, CityVisit
-
-    first_kept = timezone.now().date() - datetime.timedelta(days=days)
-    old = [model.objects.filter(day__lt=first_kept) for model in (CityVisit, CityView)]
-    if dry_run:
-        return sum(query.count() for query in old), first_kept
-    purged = sum(query.delete()[0] for query in old)
-    if purged:
-        logger.info("purged %d visit/view rows before %s", purged, first_kept.isoformat())
-    return purged, first_kept
-
-
 def recent_message_counts(hours=24):
     """Messages posted in the last ``hours``: all, public and live, deleted."""
     recent = Message.objects.filter(created_at__gte=timezone.now() - datetime.timedelta(hours=hours))

@@ -129,3 +129,16 @@ def _city_stats(current, current_key):
 
 def _per_day(views, days):
     return math.floor(views / days * 10) / 10
+
+
+def purge_stats(days, *, dry_run=False):
+    """Delete the visit/view statistics (CityVisit, CityView) of days more than ``days``
+    before today (UTC); returns ``(count, first_day_kept)``."""
+    first_kept = timezone.now().date() - datetime.timedelta(days=days)
+    old = [model.objects.filter(day__lt=first_kept) for model in (CityVisit, CityView)]
+    if dry_run:
+        return sum(query.count() for query in old), first_kept
+    purged = sum(query.delete()[0] for query in old)
+    if purged:
+        logger.info("purged %d visit/view rows before %s", purged, first_kept.isoformat())
+    return purged, first_kept

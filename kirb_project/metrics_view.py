@@ -14,7 +14,6 @@ Django itself (the test client, a WSGI server).
 """
 
 import hmac
-import ipaddress
 import json
 import os
 
@@ -24,7 +23,7 @@ from django.http import HttpResponse
 from prometheus_client import multiprocess
 
 from kirb_project.errors import PolicyViolation, error_response
-from security.identity import client_ip
+from security.identity import client_ip, ip_in_networks, request_peer_and_headers, scope_peer_and_headers
 
 PATH = "/metrics"
 _REFUSAL = PolicyViolation("Metrics are available to the monitoring network or with the token.", code="forbidden")
@@ -38,11 +37,8 @@ def allowed(peer, headers):
         return True
     # The client address as resolved through trusted proxies: a public client reaching
     # us through a load balancer on a private network is still a public client.
-    try:
-        address = ipaddress.ip_address(client_ip(peer, headers))
-    except ValueError:  # no usable peer address (a Unix socket): nothing to allow
-        return False
-    return any(address in network for network in settings.METRICS_ALLOWED_CIDRS)
+    # No usable peer address (a Unix socket) is in no network: nothing to allow.
+    return ip_in_networks(client_ip(peer, headers), settings.METRICS_ALLOWED_CIDRS)
 
 
 def exposition():
@@ -64,9 +60,7 @@ class MetricsEndpoint:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] != PATH:
             return await self.app(scope, receive, send)
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
-        peer = (scope.get("client") or ("", 0))[0]
-        if allowed(peer, headers):
+        if allowed(*scope_peer_and_headers(scope)):
             status, (body, content_type) = 200, exposition()
         else:
             status, body, content_type = _REFUSAL.status, json.dumps(_REFUSAL.as_dict()).encode(), "application/json"
@@ -81,8 +75,7 @@ class MetricsEndpoint:
 
 
 def metrics(request):
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    if not allowed(request.META.get("REMOTE_ADDR", ""), headers):
+    if not allowed(*request_peer_and_headers(request)):
         return error_response(_REFUSAL)
     body, content_type = exposition()
     return HttpResponse(body, content_type=content_type)

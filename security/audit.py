@@ -4,7 +4,10 @@ Logs name the composite key only: never a phone number, and never the raw IP and
 fingerprint pair the key hides.
 """
 
+import datetime
 import logging
+
+from django.utils import timezone
 
 from kirb_project import metrics
 
@@ -30,10 +33,6 @@ def bot_detected(identity, rule):
 
 def purge_bot_detections(days, *, dry_run=False):
     """Delete the bot detections older than ``days``; returns ``(count, cutoff)``."""
-    import datetime
-
-    from django.utils import timezone
-
     from security.models import BotDetection
 
     cutoff = timezone.now() - datetime.timedelta(days=days)

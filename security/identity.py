@@ -78,12 +78,22 @@ def parse_ip(value):
     return address
 
 
+def ip_in_networks(ip, networks):
+    """Whether ``ip`` (a string or an address) is in one of ``networks``; False when it
+    is no address at all."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
 def _is_trusted(address):
-    return any(address in network for network in settings.TRUSTED_PROXIES)
+    return ip_in_networks(address, settings.TRUSTED_PROXIES)
 
 
 def _is_cloudflare(address):
-    return any(address in network for network in settings.CLOUDFLARE_PROXIES)
+    return ip_in_networks(address, settings.CLOUDFLARE_PROXIES)
 
 
 def peer_is_trusted(peer):
@@ -111,6 +121,11 @@ def client_ip(peer, headers):
         if cloudflare_says is not None:
             return str(cloudflare_says)
     return str(hop)
+
+
+def is_missing_fingerprint(fingerprint):
+    """``unknown`` (an older version's global identity) or ``unknown@<network>``."""
+    return fingerprint == UNKNOWN_FINGERPRINT or fingerprint.startswith(UNKNOWN_FINGERPRINT + "@")
 
 
 def is_valid_fingerprint(value):
@@ -149,16 +164,26 @@ def _identity(peer, headers, fingerprint):
     return build_identity(client_ip(peer, headers), fingerprint, headers.get("user-agent", ""), tls_fingerprint)
 
 
+def request_peer_and_headers(request):
+    """A Django request's peer address and its headers, lower-cased, as ``client_ip`` takes them."""
+    return request.META.get("REMOTE_ADDR", ""), {name.lower(): value for name, value in request.headers.items()}
+
+
 def identity_for_request(request):
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    return _identity(request.META.get("REMOTE_ADDR", ""), headers, headers.get(FINGERPRINT_HEADER))
+    peer, headers = request_peer_and_headers(request)
+    return _identity(peer, headers, headers.get(FINGERPRINT_HEADER))
+
+
+def scope_peer_and_headers(scope):
+    """An ASGI scope's peer address and its headers, lower-cased, as ``client_ip`` takes them."""
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])
+    }
+    return (scope.get("client") or ("", 0))[0], headers
 
 
 def identity_for_scope(scope):
     """The identity of a WebSocket handshake: browsers cannot set headers, hence ``?fp=``."""
-    headers = {
-        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])
-    }
-    peer = (scope.get("client") or ("", 0))[0]
+    peer, headers = scope_peer_and_headers(scope)
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     return _identity(peer, headers, headers.get(FINGERPRINT_HEADER) or (query.get("fp") or [None])[0])

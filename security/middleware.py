@@ -1,6 +1,5 @@
 """Attach the caller's identity to every HTTP request and WebSocket scope."""
 
-import ipaddress
 import logging
 from urllib.parse import urlsplit
 
@@ -13,7 +12,7 @@ from redis.exceptions import RedisError
 
 from kirb_project.errors import KirbError, NotFound, error_response
 from security import policy
-from security.identity import identity_for_request, identity_for_scope
+from security.identity import identity_for_request, identity_for_scope, ip_in_networks
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +47,11 @@ class AdminAllowlistMiddleware:
         if (
             settings.ADMIN_ALLOWED_CIDRS
             and request.path_info.startswith(reverse("admin:index"))
-            and not _in_networks(request.identity.ip, settings.ADMIN_ALLOWED_CIDRS)
+            and not ip_in_networks(request.identity.ip, settings.ADMIN_ALLOWED_CIDRS)
         ):
             logging.getLogger("kirb.security").info("Admin refused to a client outside ADMIN_ALLOWED_CIDRS")
             return error_response(NotFound("There is nothing at this address."))
         return self.get_response(request)
-
-
-def _in_networks(ip, networks):
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
 
 
 class WebSocketIdentityMiddleware:

@@ -109,10 +109,10 @@ def clean_fingerprint(value, *, to_lift=False):
     stands for every client on a network that sends none. Lifting one is allowed, so a
     ban an older version made on the global ``unknown`` can be undone.
     """
-    from security.identity import UNKNOWN_FINGERPRINT, is_valid_fingerprint
+    from security.identity import is_missing_fingerprint, is_valid_fingerprint
 
     fingerprint = value.strip()
-    is_missing = fingerprint == UNKNOWN_FINGERPRINT or fingerprint.startswith(UNKNOWN_FINGERPRINT + "@")
+    is_missing = is_missing_fingerprint(fingerprint)
     if is_missing and to_lift:
         return fingerprint
     if is_missing:

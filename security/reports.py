@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from kirb_project.conf import kirb_setting
 from security import moderation, reputation, shadowban, signals, store
-from security.identity import UNKNOWN_FINGERPRINT
+from security.identity import is_missing_fingerprint
 from security.models import ModerationCase, Reason, Report, Shadowban
 
 logger = logging.getLogger("kirb.security")
@@ -45,10 +45,6 @@ def _reporters_key(fingerprint):
     return store.key("reports", "fingerprint", fingerprint)
 
 
-def fingerprint_is_missing(fingerprint):
-    return fingerprint == UNKNOWN_FINGERPRINT or fingerprint.startswith(UNKNOWN_FINGERPRINT + "@")
-
-
 def record_report(reporter, post, *, counts):
     """Store the report and apply the thresholds; the caller deletes the post if told.
 
@@ -68,7 +64,7 @@ def record_report(reporter, post, *, counts):
     except IntegrityError:
         return ReportOutcome(delete_message=False)  # the same reporter again: counted once
     logger.info("report on message %s by key=%s counted=%s", post.message_id, reporter.key, counts)
-    if not counts or fingerprint_is_missing(post.poster_fingerprint):
+    if not counts or is_missing_fingerprint(post.poster_fingerprint):
         return ReportOutcome(delete_message=False)
 
     reporters = store.add_distinct(_reporters_key(post.poster_fingerprint), reporter.reporter_network)

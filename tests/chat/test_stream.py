@@ -161,7 +161,7 @@ def test_concurrent_posters_on_two_instances_and_a_reader_resuming_every_half_se
     threads = [threading.Thread(target=poster, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
-    received, last, rounds = [], None, 0
+    received, rounds = [], 0
     try:
         deadline = time.monotonic() + 20
         since = first["id"]

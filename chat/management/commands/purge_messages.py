@@ -6,10 +6,10 @@ own function, the bot detections (BOT_DETECTION_RETENTION_DAYS)."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from chat import services, stats
 from kirb_project.commands import positive_number
-from chat import services
-from security import audit
 from kirb_project.conf import kirb_setting
+from security import audit
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         try:
             count, cutoff = services.purge_messages(hours, dry_run=dry_run)
             stats_days = kirb_setting("STATS_RETENTION_DAYS")
-            stats_count, first_day_kept = services.purge_stats(stats_days, dry_run=dry_run)
+            stats_count, first_day_kept = stats.purge_stats(stats_days, dry_run=dry_run)
             bot_days = kirb_setting("BOT_DETECTION_RETENTION_DAYS")
             bot_count, bot_cutoff = audit.purge_bot_detections(bot_days, dry_run=dry_run)
         except DatabaseError as error:
