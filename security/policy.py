@@ -110,8 +110,14 @@ def screen_reveal(identity):
     if rule is not None:
         audit.bot_detected(identity, rule)
         ratelimit.reject_reveal(identity, "automation_reveal", kirb_setting("REVEAL_WINDOW_SECONDS"))
-    reveals_left = ratelimit.check_reveal(identity)
-    ratelimit.check_network_ceiling(identity, "reveal")
+    reveals_left, claim = ratelimit.claim_reveal(identity)
+    try:
+        ratelimit.check_network_ceiling(identity, "reveal")
+    except RateLimited:
+        # Refused for its network, not for itself: the reveal was not made, so it
+        # must not count against this client's own limit.
+        ratelimit.return_reveal(identity, claim)
+        raise
     return reveals_left
 
 

@@ -1,5 +1,7 @@
 """Rate limits, each one atomic Redis operation (security.store)."""
 
+import uuid
+
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import RateLimited
 from security import audit, blocks, store
@@ -78,16 +80,27 @@ def post_cooldown_remaining(identity):
     return store.remaining_seconds(_cooldown_key(identity)) or 0.0
 
 
-def check_reveal(identity):
-    """REVEAL_LIMIT reveals per window; returns how many are left."""
+def _reveal_key(identity):
+    return store.key("rate_limit", identity.key, "reveal")
+
+
+def claim_reveal(identity):
+    """REVEAL_LIMIT reveals per window. Returns ``(reveals left, claim)``; the claim is
+    for ``return_reveal`` if the reveal is refused after all."""
+    claim = uuid.uuid4().hex
     allowed, retry_after, count = store.hit(
-        store.key("rate_limit", identity.key, "reveal"),
+        _reveal_key(identity),
         limit=kirb_setting("REVEAL_LIMIT"),
         window_seconds=kirb_setting("REVEAL_WINDOW_SECONDS"),
+        member=claim,
     )
     if not allowed:
         reject_reveal(identity, "reveal_limit", retry_after)
-    return kirb_setting("REVEAL_LIMIT") - count
+    return kirb_setting("REVEAL_LIMIT") - count, claim
+
+
+def return_reveal(identity, claim):
+    store.unhit(_reveal_key(identity), claim)
 
 
 def reject_reveal(identity, rule, retry_after_seconds):

@@ -79,10 +79,20 @@ _distinct_in_window = _script(_DISTINCT_IN_WINDOW)
 _add_distinct = _script(_ADD_DISTINCT)
 
 
-def hit(window_key, *, limit, window_seconds):
-    """Count one hit in a sliding window. Returns ``(allowed, retry_after_seconds, count)``."""
-    allowed, retry_after_ms, count = _sliding_window([window_key], [limit, int(window_seconds * 1000), uuid.uuid4().hex])
+def hit(window_key, *, limit, window_seconds, member=None):
+    """Count one hit in a sliding window. Returns ``(allowed, retry_after_seconds, count)``.
+
+    ``member`` names the hit (default: a new name), for ``unhit`` to take it back.
+    """
+    allowed, retry_after_ms, count = _sliding_window(
+        [window_key], [limit, int(window_seconds * 1000), member or uuid.uuid4().hex]
+    )
     return bool(allowed), retry_after_ms / 1000, count
+
+
+def unhit(window_key, member):
+    """Take back the hit ``member`` counted: the action it was for was refused after all."""
+    redis().zrem(window_key, member)
 
 
 def distinct_in_window(window_key, member=None, *, window_ms):

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import time
 import uuid
 from urllib.parse import urlencode
 
@@ -18,6 +19,17 @@ BROWSER_USER_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Mobile Safari/537.36"
 )
+
+
+
+def wait_for(condition, timeout=10, message="condition", interval=0.05):
+    """Poll ``condition`` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {message}"
+        time.sleep(interval)
+    return result
+
 
 _fingerprints = itertools.count()
 _addresses = itertools.count(1)

@@ -11,11 +11,12 @@ import uuid
 
 import httpx
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from chat.models import Message
 from security.models import ModerationCase, Report, Shadowban
-from tests.clients import BROWSER_USER_AGENT, Browser, Socket, visible_ids
+from tests.clients import BROWSER_USER_AGENT, Browser, Socket, visible_ids, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,6 +75,27 @@ def test_one_address_rotating_fingerprints_gets_the_network_ceilings(servers_wit
 
     neighbour = at(a, new_network()(7))  # another network is untouched
     assert neighbour.get(f"/api/contact/{messages[0].id}").status_code == 200
+
+
+def test_a_reveal_refused_for_its_network_does_not_count_against_the_client(start_server):
+    """The network's ceiling refused it, so no number was shown: the client's own
+    REVEAL_LIMIT must not have been spent on it."""
+    server = start_server(TRUSTED_PROXIES="", KIRB_NETWORK_REVEAL_LIMIT="2", KIRB_NETWORK_REVEAL_WINDOW_SECONDS="3")
+    address = new_network()(7)
+    messages = [stored_message(f"Flat {n} in Aundh") for n in range(4)]
+    first = at(server, address)
+    assert [first.get(f"/api/contact/{m.id}").status_code for m in messages[:2]] == [200, 200]
+
+    second = at(server, address)  # another fingerprint behind the same address
+    refused = second.get(f"/api/contact/{messages[2].id}")
+    assert refused.status_code == 429 and refused.json()["error"] == "ip_rate_limited"
+
+    def revealed():
+        answer = second.get(f"/api/contact/{messages[3].id}")
+        return answer.status_code == 200 and answer.json()
+
+    # Slowly: polling fast would trip the burst limit, a refusal of its own.
+    assert wait_for(revealed, message="the network's window to pass", interval=0.5)["reveals_remaining"] == settings.KIRB["REVEAL_LIMIT"] - 1
 
 
 def test_one_address_inventing_reporters_counts_once(server):
