@@ -21,6 +21,13 @@ from security import policy, reports
 
 logger = logging.getLogger(__name__)
 
+# security's verdict on who may see a post, as stored.
+VISIBILITY_OF = {
+    policy.Audience.EVERYONE: Message.Visibility.PUBLIC,
+    policy.Audience.POSTERS_NETWORK: Message.Visibility.THROTTLED,
+    policy.Audience.POSTER_ONLY: Message.Visibility.SHADOWBANNED,
+}
+
 
 # --- Posting and reading -------------------------------------------------------------
 
@@ -34,7 +41,7 @@ def post_message(identity, data):
     policy.admit_action(identity, "post")
     cleaned = PostMessageForm.validate(data)
     location, city_key = cleaned["location"]
-    visibility = policy.screen_post(identity, cleaned["message"], honeypot=cleaned["website"])
+    visibility = VISIBILITY_OF[policy.screen_post(identity, cleaned["message"], honeypot=cleaned["website"])]
     with policy.post_slot_returned_on_failure(identity), transaction.atomic():
         message = Message.objects.create(
             public_id=cleaned["browser_id"] or identity.public_id,

@@ -4,16 +4,25 @@ chat.services calls these; HTTP views and WebSocket consumers never do, except
 ``check_not_blocked``, which the transports run on every request and handshake.
 """
 
+import enum
 from contextlib import contextmanager
 from functools import lru_cache
 
-from chat.models import Message
 from kirb_project import metrics
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import PolicyViolation, RateLimited
 from security import audit, automation, blocks, profiler, ratelimit, reputation, shadowban, store
 from security.content_filter import ContentFilter, FilterConfig
 from security.models import Reason
+
+
+class Audience(enum.Enum):
+    """Who may see an accepted post: security's verdict, in its own terms (chat maps it
+    to the stored visibility)."""
+
+    EVERYONE = "everyone"
+    POSTERS_NETWORK = "posters_network"  # shadow-throttled: a risky address sees its own posts
+    POSTER_ONLY = "poster_only"  # shadowbanned: only the author's composite key sees it
 
 
 def check_not_blocked(identity):
@@ -39,7 +48,7 @@ def admit_action(identity, endpoint):
 
 
 def screen_post(identity, text, honeypot):
-    """Refuse a post (403/429) or return the visibility it gets."""
+    """Refuse a post (403/429) or return its ``Audience``."""
     if honeypot:
         audit.bot_detected(identity, Reason.HONEYPOT)
         shadowban.shadowban_key(identity, reason=Reason.HONEYPOT)
@@ -63,12 +72,12 @@ def screen_post(identity, text, honeypot):
         raise
 
     if policy.shadowbanned or shadowban.is_shadowbanned(identity):
-        return Message.Visibility.SHADOWBANNED
+        return Audience.POSTER_ONLY
     rule = automation.automation_rule(identity)
     if rule is not None:
         audit.bot_detected(identity, rule)
-        return Message.Visibility.THROTTLED
-    return Message.Visibility.THROTTLED if policy.throttled else Message.Visibility.PUBLIC
+        return Audience.POSTERS_NETWORK
+    return Audience.POSTERS_NETWORK if policy.throttled else Audience.EVERYONE
 
 
 _REPEATED_VIOLATION = "This post cannot be published."
