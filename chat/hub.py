@@ -336,8 +336,10 @@ def _is_database_error(error):
 _hub = None
 
 
-def current_hub():
-    return _hub
+async def drain_current():
+    """SIGTERM (kirb_project.lifecycle): drain this process's hub, if one started."""
+    if _hub is not None:
+        await _hub.drain()
 
 
 def get_hub():

@@ -14,7 +14,6 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from chat.hub import local_socket_count, stream_state
 from kirb_project import lifecycle, outages
 from kirb_project.conf import kirb_setting
 
@@ -61,7 +60,7 @@ class HealthCheck:
         draining = lifecycle.is_draining()
         if not draining:  # a draining instance is leaving whatever its dependencies say
             redis_connected, database_connected, stream = await asyncio.gather(
-                self._redis_ok(), self._database_ok(), stream_state()
+                self._redis_ok(), self._database_ok(), lifecycle.live_sockets().stream_state()
             )
             self.last = {"redis_connected": redis_connected, "database_connected": database_connected}
             # "recovering": this instance knows it cannot deliver live events now (it
@@ -71,7 +70,7 @@ class HealthCheck:
         return (200 if healthy else 503), {
             "healthy": healthy,
             **self.last,
-            "active_connections": local_socket_count(),
+            "active_connections": lifecycle.live_sockets().count(),
             "timestamp": int(time.time()),
             "instance": settings.INSTANCE_ID,
             "draining": draining,
