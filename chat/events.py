@@ -20,7 +20,7 @@ from kirb_project import metrics, outages
 logger = logging.getLogger(__name__)
 
 ALL_CITIES_GROUP = "kirb.all"
-HUB_EVENT = "hub.event"  # channel-layer message type, handled by Hub.hub_event
+HUB_EVENT = "hub.event"  # channel-layer message type; chat.hub reads them in Hub.on_event
 
 # Envelope types on /ws/events.
 MESSAGE = "message"

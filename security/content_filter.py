@@ -314,6 +314,14 @@ _REASSEMBLE_RE = re.compile(
     r"(?:together|ek\s?sath|ek\s?saath|saath\s+me)\b"
 )
 # A name and a suffix that is never a word, with a space for the dot: "punerooms com".
+# Round 4: a link with spaced dots, given away by a two-label suffix ("roomz . co . in")
+# or a path after it ("punerooms . online /hyd"); the suffix is checked against the PSL.
+# The first dot has a space on both sides: ". " alone ends a sentence ("₹16,500. Blue/Pink
+# Line"), and a name has a letter.
+_SPACED_DOTS_LINK_RE = re.compile(
+    r"(?<![\w.])(?=[a-z0-9-]*[a-z])([a-z0-9][a-z0-9-]{2,}) \. ((?:co|org|net|gov|ac|firm|gen|ind) ?\. ?[a-z]{2}\b"
+    r"|[a-z]{2,12} ?/ ?[a-z0-9])"
+)
 _BARE_SUFFIX_RE = re.compile(r"(?<![\w.])[a-z0-9-]{3,}\s+(?:com|net|org|xyz|info|co\.in)(?![\w-])")
 _SPACED_OUT_RE = re.compile(r"(?<!\S)(?:\S ){4,}\S(?!\S)")
 # Suffixes that never start a sentence, so "Visit Punerooms.Com" or "rooms . com" is a
@@ -345,10 +353,13 @@ _NAMES_PLATFORM_RE = re.compile(r"[\s(:\-–]*(?:(?:on|at|pe|par|in|via)\s+(?:my
 # What a contact handle looks like after "insta:", "snapchat ", "telegram pe".
 _HANDLE_AFTER_PLATFORM = (
     r"\s*(?:(?:channel|group|page|account)\b\s*)?"  # round 3: "telegram channel: punerentals", "tg channel rooms4u"
+    r"(?:(?:me|us)\s*(?=[:=>\-–→➡]))?"  # round 4: "Snap me: flatmate.finder22"
     r"(?:(?P<colon>[:=>\-–→➡⇒➜➔»]+|(?<=\s)is\b)|\b(?:pe|par|pr|on|at|me|mein|as)\b)?\s*@?"  # round 3: "is", "as"
     r"(?P<colon_id>live:)?"  # a Skype id: "skype live:roomsmumbai"
     r"(?P<token>[a-z0-9][a-z0-9_.]*[a-z0-9_])"
 )
+# Round 4: a dot with spaces around it between two words, read as a dot in a handle.
+_SPACED_DOT_RE = re.compile(r"(?<=[a-z0-9_]) \. (?=[a-z0-9_])")
 # An @handle with no app named: words of letters joined by an underscore or a dot.
 _BARE_HANDLE_RE = re.compile(r"(?<![\w.])@[a-z][a-z0-9]*(?:[_.][a-z0-9]+)*[_.][a-z]{2}[a-z0-9_.]*(?![\w@])")
 # Words that may be a misspelt app name ("teligram"): as long as the names, give or take one.
@@ -392,15 +403,18 @@ _DIGIT_COUNT_RE = re.compile(
     r"|\b(?:first|last|next|remaining|other|pehle|pahle|pehla|agle|baaki|baki|shevatche|pahile)\s+"
     r"(?:(?:one|two|three|four|five|six|seven|1|2|3|4|5|6|7|ek|do|teen|char|paanch|panch|chhe|saat)\s+)?"
     r"(?:digits?|numbers?|nos?\.?|ank|anka|ankde)(?![a-z])"
-    r"|\b(?:first|last|next|remaining)\s+(?:three|four|five|six|seven|3|4|5|6|7)(?=\s*[:=-]?\s*[0-9])"
+    r"|\b(?:first|last|next|remaining)\s+(?:three|four|five|six|seven|3|4|5|6|7)"
+    r"(?=\s*[:=-]?\s*(?:(?:are|is|hai|hain|were)\s+)?[0-9])"  # round 4: "the last five are 45617"
 )
 # Round 3: words that say a number is typed backwards.
 _REVERSED_RE = re.compile(r"\b(?:reverse|reversed|backwards?|ulta|ulte|ultaa|ulti|ulat|palat|palatke|upside)\b")
 # Round 3: a counted part and the digits it introduces, wherever it is in the post.
-_COUNTED_PART_RE = re.compile(rf"(?:{_DIGIT_COUNT_RE.pattern})[\s:=-]*(\d{{3,7}})(?![0-9])")
+_COUNTED_PART_RE = re.compile(
+    rf"(?:{_DIGIT_COUNT_RE.pattern})[\s:=-]*(?:(?:are|is|hai|hain|were)\s+)?(\d{{3,7}})(?![0-9])"
+)
 # A lone O, l or I between digits is a digit: "9 7 O 4 l 2 3 8 8 6". Only there, so
-# words ("O Block", "I live") are left alone.
-_LONE_LOOKALIKE_RE = re.compile(r"(?<=[0-9])([^a-z0-9\n]{1,3})([oil])(?=[^a-z0-9\n]{1,3}[0-9])")
+# words ("O Block", "I live") are left alone. Round 4: two of them too ("98.IO.22.33.44").
+_LONE_LOOKALIKE_RE = re.compile(r"(?<=[0-9])([^a-z0-9\n]{1,3})([oil]{1,2})(?=[^a-z0-9\n]{1,3}[0-9])")
 # What ends a phone number between two of its parts: a new line, a sentence or a list
 # (", " and ". "), or a long stretch of symbols. Spaces, dashes, dots, brackets,
 # slashes, bars, stars and emoji in between do not.
@@ -499,6 +513,13 @@ class _Run:
 # FLAT 801, READY TO MOVE" has 10); longer text in capitals is shouting. The shape of
 # a title, not a deployment tunable.
 _HEADLINE_MAX_WORDS = 12
+# Round 4: a title that lists its facts between dashes, bars or commas may run to this
+# many words, each fact no longer than a headline ("DADAR WEST ROOM AVAILABLE — SINGLE
+# OCCUPANCY ₹19,000 — SHIVAJI PARK 600 M — WORKING PROFESSIONALS ONLY", 16 words). No
+# capitalised spam of any tuning corpus relied on the length alone: each urges, sells,
+# rants, exclaims or repeats itself.
+_LISTED_HEADLINE_MAX_WORDS = 24
+_HEADLINE_SEPARATOR_RE = re.compile(r"\s[—–|•-]+\s|,")
 
 # Round 3: the score at which the evidence of an advance-fee scam across a post is a
 # scam (scam_phrases.txt lists the evidence and weights). A deployment might tune it;
@@ -530,7 +551,22 @@ _ABUSE_TYPO_MIN_LETTERS = 8
 # Devanagari vowel signs a word may end in: "लौडा", "लौडे", "लौडी" are one word inflected.
 _MATRAS = "\u093e\u093f\u0940\u0941\u0942\u0947\u0948\u094b\u094c\u0902\u0901"
 # A threat to someone's mother or sister ending in a masked word: "teri maa ki ch*t".
-_MASKED_THREAT_RE = re.compile(r"\bteri\s+(?:maa?|maiya|behen|bahen|behan)\s+k[aie]\s+[a-z]*[*#@$%][a-z*#@$%]*")
+# Round 4: the same threat in Bengali, Gujarati, Punjabi and Marathi ("tor maa ke ch*di",
+# "tor maak c***i", "tari maa ni ...", "teri pen di ...").
+_MASKED_THREAT_RE = re.compile(
+    r"\b(?:teri|tera|tor|tar|tari|tumhari|tumar|tuzi|tujhi|tuji)\s+"
+    r"(?:maa?|maak|maiya|behen|bahen|behan|bhen|bhain|pen|bon|ben|aai|aaich)\s+"
+    r"(?:(?:k[aie]|ni|na|ne|nu|r|er|di|da|chi|cha)\s+)?[a-z]*[*#@$%][a-z*#@$%]*"
+)
+# Round 4: Bengali, Gurmukhi, Gujarati, Odia, Tamil, Telugu, Kannada and Malayalam are
+# laid out like Devanagari (one 128-code-point block each, the same letter at the same
+# offset), so their text is read in Devanagari for the abuse lists: "বোকাচোদা" (Bengali)
+# is "बोकाचोदा", "ભોસરીના" (Gujarati) is "भोसरीना".
+_OTHER_INDIC_RE = re.compile("[\u0980-\u0d7f]")
+_TO_DEVANAGARI = {code: 0x0900 + (code - 0x0900) % 0x80 for code in range(0x0980, 0x0D80)}
+# A word read that way is abusive when it starts with a Devanagari entry of at least
+# this many code points: those languages inflect with suffixes ("-ना", "-र", "-के").
+_FOLDED_STEM_MIN = 4
 
 
 def _ends(word):
@@ -621,6 +657,9 @@ class ContentFilter:
         # links
         hosts = _read_list(data_dir / "link_shorteners.txt")
         self._host_re = re.compile(rf"(?<![\w-])(?:{'|'.join(map(_host_pattern, hosts))})(?![\w-])")
+        # Round 4: a shortener with a space for its dot, then a path ("tinyurl com / kolkataPG").
+        spaced_hosts = "|".join(re.escape(host).replace(r"\.", r"\s+") for host in hosts)
+        self._spaced_host_re = re.compile(rf"(?<![\w-])(?:{spaced_hosts})\s*(?:/|\bslash\b)\s*[a-z0-9]")
         self._strong_suffixes = set(_read_list(data_dir / "link_tlds.txt"))
         self._name_words = _read_list(data_dir / "link_name_words.txt")
         self._plain_words = set(_read_list(data_dir / "link_plain_words.txt"))
@@ -757,6 +796,7 @@ class ContentFilter:
         pay = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["pay"])
         self._pay_amount_re = re.compile(rf" (?:{pay}) (?:[a-z]+ ){{0,2}}0 ")  # "send 5000", "pay rs 2000"
         # Round 3: the scam score (see _scam_score).
+        self._scam_demands = _PhraseSet(map(_phrase_form, scam.get("demand", ())))
         self._scam_identity, self._scam_channel, self._scam_no_meet, self._scam_prepay, self._scam_collect, self._scam_hook = (
             _PhraseSet(map(_phrase_form, scam[section]))
             for section in ("identity", "channel", "no_meet", "prepay", "collect", "hook")
@@ -800,6 +840,10 @@ class ContentFilter:
         self._devanagari_stems = {
             stem for entry in self._abusive_words if not entry.isascii() and len(stem := entry.rstrip(_MATRAS)) >= 3
         }
+
+        self._folded_stems = tuple(
+            entry for entry in self._abusive_words if "\u0900" <= entry[0] <= "\u097f" and len(entry) >= _FOLDED_STEM_MIN
+        )
 
         self._shouting_words = _PhraseSet(map(_phrase_form, _read_list(data_dir / "shouting_words.txt")))
         self._char_run_re = re.compile(rf"(\S)\1{{{config.max_repeated_char_run},}}")
@@ -852,6 +896,13 @@ class ContentFilter:
         if "at" in text and _BRACKETED_AT_RE.search(text):
             return True
         if _REASSEMBLE_LINK_RE.search(text) and ("@" in text or _BARE_SUFFIX_RE.search(text)):
+            return True
+        if " ." in text or ". " in text:
+            for match in _SPACED_DOTS_LINK_RE.finditer(text):
+                suffix = match[2].split("/")[0].replace(" ", "")
+                if self._psl.publicsuffix(f"{match[1]}.{suffix}") == suffix:
+                    return True
+        if self._spaced_host_re.search(text):  # round 4: "tinyurl com / kolkataPG", "bit ly slash rooms"
             return True
         # "W W W . R O O M S . C O M": spaced-out letters, read joined up.
         if _SPACED_OUT_RE.search(post.text):
@@ -991,6 +1042,8 @@ class ContentFilter:
             for match in self._platform_name_re.finditer(text):
                 if _TYPED_NAME_RE.match(post.text, match.end()):
                     return True
+        if " . " in text:  # round 4: "Snapchat: guwahati . rentals"
+            text = _SPACED_DOT_RE.sub(".", text)
         for match in self._platform_token_re.finditer(text):
             if self._is_handle(match["token"], named=bool(match["colon"] or match["colon_id"])):
                 return True
@@ -1313,6 +1366,8 @@ class ContentFilter:
             return True
         if self._scam_warnings.found_in(phrases, words):
             return False  # "Beware of fake owners asking for a token before the visit"
+        if self._scam_demands.found_in(phrases, words):
+            return True  # round 4: "share the OTP you receive", "deposit in Amazon gift cards"
         if self._scam_score(phrases, words) >= SCAM_SCORE_THRESHOLD:
             return True
         if not (self._scam_remote.found_in(phrases, words) or self._scam_away.found_in(phrases, words)):
@@ -1368,11 +1423,26 @@ class ContentFilter:
             return True
         if any(self._is_abusive(word) for word in _word_candidates(post.allowed)):
             return True
-        if "teri" in post.lower and _MASKED_THREAT_RE.search(post.lower):
+        if any(mark in post.lower for mark in "*#@$%") and _MASKED_THREAT_RE.search(post.lower):
+            return True
+        if _OTHER_INDIC_RE.search(post.text) and self._has_folded_abuse(post):
             return True
         # A compound split in two: "madar chod", "behen chod".
         words = [word for word in post.phrases.split() if len(word) >= 3 and word.isalpha()]
         return any(self._is_abusive(first + second, typos=False) for first, second in zip(words, words[1:]))
+
+    def _has_folded_abuse(self, post):
+        """Round 4: abuse in another Indic script, read in Devanagari (see _TO_DEVANAGARI)."""
+        folded = post.allowed.translate(_TO_DEVANAGARI)
+        if self._abusive_phrases.found_in(_phrase_form(folded)):
+            return True
+        for chunk in folded.split():
+            word = chunk.strip(_EDGE_PUNCTUATION)
+            if word.isascii():
+                continue
+            if self._is_abusive(word, typos=False) or word.startswith(self._folded_stems):
+                return True
+        return False
 
     def _is_abusive(self, typed, typos=True):
         word = typed.lower()
@@ -1441,8 +1511,11 @@ class ContentFilter:
         anything longer than a headline."""
         if "\n" in post.text.strip() or "!" in post.text:
             return False
-        if len(post.text.split()) > _HEADLINE_MAX_WORDS:
-            return False
+        words = len(post.text.split())
+        if words > _HEADLINE_MAX_WORDS:
+            facts = _HEADLINE_SEPARATOR_RE.split(post.text)
+            if words > _LISTED_HEADLINE_MAX_WORDS or any(len(fact.split()) > _HEADLINE_MAX_WORDS for fact in facts):
+                return False
         return not self._shouting_words.found_in(post.phrases, post.words)
 
     def _is_repetitive(self, post):

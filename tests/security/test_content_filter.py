@@ -1,5 +1,5 @@
 """The content filter: the issue's cases, focused cases for each rule, then the rates
-on the corpora in tests/data (legacy pair, dev, dev2, dev3, held-out).
+on the corpora in tests/data (legacy pair, dev, dev2, dev3, dev4, held-out).
 
 The filter itself is pure Python: no database, no Redis, no Django settings (the last
 two tests only read settings and run the report command).
@@ -811,6 +811,47 @@ def test_round3_near_misses_are_accepted(content_filter, text):
     assert rule_of(content_filter, text) is None
 
 
+# --- round 4: mechanisms, each probed from both sides --------------------------------
+
+ROUND4_CAUGHT = [
+    ("বোকাচোদা দালাল, টাকা ফেরত দে", "profanity"),  # Bengali script read in Devanagari
+    ("ભોસરીનો મકાનમાલિક, ડિપોઝિટ પાછી આપ", "profanity"),  # Gujarati, inflected
+    ("ਭੈਣਚੋਦ ਬ੍ਰੋਕਰ, ਪੈਸੇ ਵਾਪਸ ਕਰ", "profanity"),  # Gurmukhi
+    ("tor maak ch***, amar advance ferot de", "profanity"),  # the masked threat in Bengali
+    ("Jo complaint karega uski haddi tod dunga", "profanity"),  # a threat of violence
+    ("NRI owner in UK, booking only through Western Union, no viewing", "scam"),
+    ("Advance ₹3,000 bhejo tabhi room dikhayenge, Lajpat Nagar", "scam"),
+    ("Deposit ₹8,000 in Amazon gift cards only, flat in Kondhwa, 6k", "scam"),
+    ("Real cash app khelo, ₹100 signup bonus, PG bhi milega", "spam_phrase"),
+    ("website: roomz . co . in /pune — book now", "link"),  # spaced dots, two-label suffix
+    ("bit ly / punepg — all PGs in one link", "link"),  # a shortener with a space for its dot
+    ("Snapchat: pune . flats — add for pics", "link"),
+    ("first five digits are 98230. the last five are 11457, ask for Ravi", "phone_in_text"),
+    ("Ph 98.IO.23.45.67 Kothrud room", "phone_in_text"),
+]
+
+ROUND4_CLEAN = [
+    "সল্টলেকে এক কামরার ফ্ল্যাট, ভাড়া ১২,০০০ টাকা, শুধু ছাত্রীদের জন্য।",
+    "ਮੋਹਾਲੀ ਫੇਜ਼ 7 ਵਿੱਚ ਕਮਰਾ ਕਿਰਾਏ ਤੇ, ₹8,000, ਵਿਦਿਆਰਥੀਆਂ ਲਈ।",
+    "Beware: someone asked me for a deposit in Amazon gift cards. Never pay that way, report the post.",
+    "Western Union branch is right below the building, Karol Bagh. 1RK, 9k.",
+    "Rent ₹12,000. Blue/Pink Line metro is 5 minutes away. Phase 2, flat 301.",
+    "Tor maa ke haath ka khana ghar jaisa: tiffin service for tenants in Salt Lake.",
+    "SPACIOUS 2BHK IN GHATKOPAR EAST — 5 MIN FROM METRO — SEMI FURNISHED — ₹38,000 — FAMILIES PREFERRED",
+    "Owner in Canada, local agent does the visits and the agreement; no payment before the visit.",
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), ROUND4_CAUGHT)
+def test_round4_evasions_are_caught(content_filter, text, rule):
+    assert rule_of(content_filter, text) == rule
+
+
+@pytest.mark.parametrize("text", ROUND4_CLEAN)
+def test_round4_near_misses_are_accepted(content_filter, text):
+    assert rule_of(content_filter, text) is None
+
+
 def test_the_scam_score_threshold():
     """Money on an app, an owner away and a room blocked score nothing without the room
     kept from view (or a collect request); with keys by courier the score is 5."""
@@ -876,7 +917,7 @@ def print_figures(capsys, name, score):
 # once with round 1's rules frozen (119/150 spam caught, 5/150 clean refused), then tuned
 # on in round 2; "dev3", round 2's held-out corpus (112/150, 0/150), tuned on in round 3;
 # "dev4", round 3's held-out corpus (118/150, 2/150), tuned on in round 4.
-TUNING_CORPORA = ("dev", "dev2", "dev3")
+TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4")
 
 
 @pytest.mark.parametrize("corpus", TUNING_CORPORA)
@@ -894,10 +935,18 @@ def test_tuning_corpus(content_filter, record_property, capsys, corpus):
 
 
 # Round 4's held-out corpus, written by someone else before round 4's rules were
-# changed, and never opened by anyone working on them. It is measured once, after the
-# rules are frozen (docs/CONTENT_FILTER.md); until then its figures are unknown.
+# changed, and never opened by anyone working on them. Measured once, after the rules
+# were frozen (docs/CONTENT_FILTER.md); nothing was changed after seeing the figures.
+# Neither target was reached; the next round tunes on it as dev5, after a new one is
+# written.
 @pytest.mark.skipif(not (HELDOUT / "clean.txt").is_file(), reason="no held-out corpus in tests/data/heldout")
-@pytest.mark.xfail(strict=False, reason="round-4 held-out corpus: not measured yet")
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "round-4 held-out target not reached when measured once with the rules frozen: 126/150 spam caught "
+        "(recall 84.0%), 2/150 clean refused (precision 98.4%); target recall >= 90% and no clean post refused"
+    ),
+)
 def test_heldout_corpus(content_filter, record_property, capsys):
     """tests/data/heldout: written by someone else and never used for tuning. Target:
     recall >= 0.90 and no clean post refused."""
