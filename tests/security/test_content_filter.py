@@ -916,7 +916,8 @@ def print_figures(capsys, name, score):
 # issue included); "dev2", round 1's held-out corpus, written by someone else, measured
 # once with round 1's rules frozen (119/150 spam caught, 5/150 clean refused), then tuned
 # on in round 2; "dev3", round 2's held-out corpus (112/150, 0/150), tuned on in round 3;
-# "dev4", round 3's held-out corpus (118/150, 2/150), tuned on in round 4.
+# "dev4", round 3's held-out corpus (118/150, 2/150), tuned on in round 4; "dev5", round
+# 4's held-out corpus (126/150, 2/150), tuned on in round 5.
 TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4")
 
 
@@ -934,19 +935,11 @@ def test_tuning_corpus(content_filter, record_property, capsys, corpus):
     assert score.recall >= 0.98, "spam missed:\n" + "\n".join(f"  {post}" for post in score.missed)
 
 
-# Round 4's held-out corpus, written by someone else before round 4's rules were
-# changed, and never opened by anyone working on them. Measured once, after the rules
-# were frozen (docs/CONTENT_FILTER.md); nothing was changed after seeing the figures.
-# Neither target was reached; the next round tunes on it as dev5, after a new one is
-# written.
+# Round 5's held-out corpus, written by someone else before round 5's rules were
+# changed, and never opened by anyone working on them. It is measured once, after the
+# rules are frozen (docs/CONTENT_FILTER.md); until then its figures are unknown.
 @pytest.mark.skipif(not (HELDOUT / "clean.txt").is_file(), reason="no held-out corpus in tests/data/heldout")
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "round-4 held-out target not reached when measured once with the rules frozen: 126/150 spam caught "
-        "(recall 84.0%), 2/150 clean refused (precision 98.4%); target recall >= 90% and no clean post refused"
-    ),
-)
+@pytest.mark.xfail(strict=False, reason="round-5 held-out corpus: not measured yet")
 def test_heldout_corpus(content_filter, record_property, capsys):
     """tests/data/heldout: written by someone else and never used for tuning. Target:
     recall >= 0.90 and no clean post refused."""
