@@ -395,12 +395,28 @@ KIRB_DEFAULTS = {
     "FILTER_VIOLATION_LIMIT": 3,
     "FILTER_VIOLATION_WINDOW_SECONDS": 86400,
     "FILTER_SHADOWBAN_SECONDS": 86400,
+    # Content filter thresholds (security.content_filter.FilterConfig). Share of capital
+    # letters above which a post is "shouting": real posts are full of short capitals
+    # (2BHK, PG, HSR, "NO BROKER"); the clean posts in tests/data peak at 0.33, shouting
+    # posts are at 0.9 and above.
     "FILTER_MAX_CAPS_RATIO": 0.7,
+    # ...only in texts with at least this many letters: "URGENT 1BHK HSR" is a headline.
     "FILTER_MIN_LETTERS_FOR_CAPS": 20,
+    # "!!!!!!!!!" or "heyyyyyyyy" beyond this run; people stretch a word a little
+    # ("pleaseee", "!!!"). Digits and layout runs ("₹10000000", "......") never count.
     "FILTER_MAX_REPEATED_CHAR_RUN": 5,
+    # One word making up more than this share of the words (no word makes up more than
+    # 0.29 of a clean post in tests/data; "cheap cheap cheap cheap flat available" 0.67)...
     "FILTER_MAX_REPEATED_WORD_SHARE": 0.4,
+    # ...in texts with at least this many words: "Room room available" is a typo.
     "FILTER_MIN_WORDS_FOR_REPETITION": 5,
+    # A run of digits this long is a phone number: Indian mobiles have 10 digits,
+    # landlines 10-11 with the STD code; pincodes (6), flat numbers, rents and years
+    # are shorter.
     "FILTER_MIN_PHONE_DIGITS": 10,
+    # The score at which the evidence of an advance-fee scam across a post is a scam
+    # (security/data/scam_phrases.txt lists the evidence and its weights).
+    "FILTER_SCAM_SCORE_THRESHOLD": 4,
     # Reports: distinct reporter *networks* (IPv4 /24, IPv6 /48) on one fingerprint;
     # reporters that are shadowbanned, blocked or automated are not counted. The
     # shadowban lasts REPORTS_REVIEW_SECONDS and opens a moderation case; a moderator

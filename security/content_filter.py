@@ -7,7 +7,7 @@ privacy feature the board has, and is what scammers and spammers rely on.
 The rules are plain and deterministic. A rejection names a rule and gives the poster a
 fixed sentence to act on; it never quotes the post, which could copy a phone number
 into a page or a log. Word lists live in ``security/data/`` so moderators can extend
-them without touching code. Thresholds come from ``FilterConfig``.
+them without touching code. Thresholds come from ``FilterConfig`` (KIRB's FILTER_* settings).
 
 Every rule reads the post after ``normalise``: what a reader sees, not the code points
 someone typed to hide it (bidi overrides, zero-width characters, fullwidth and
@@ -37,31 +37,16 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 @dataclass(frozen=True)
 class FilterConfig:
-    """The filter's thresholds. The defaults here are the one place their values and
-    reasons are written; settings.KIRB's FILTER_* entries override them per deployment."""
+    """The filter's thresholds: KIRB's FILTER_<FIELD> settings (their values, and the
+    reasons for them, are written once, in kirb_project/settings.py)."""
 
-    # Share of upper-case letters above which a post is "shouting". Real posts are full
-    # of short capitals (2BHK, PG, HSR, AC, "NO BROKER", "URGENT"); the clean posts in
-    # tests/data peak at 0.33. Shouting posts are at 0.9 and above.
-    max_caps_ratio: float = 0.7
-    # The caps rule only applies to texts with at least this many letters: below it,
-    # "URGENT 1BHK HSR" is a headline, not shouting.
-    min_letters_for_caps: int = 20
-    # "!!!!!!!!!" or "heyyyyyyyy" beyond this run length. People stretch a word a little
-    # ("pleaseee", "!!!"); six of one character is noise. Digits and layout runs
-    # ("₹10000000", "......", "-----") never count.
-    max_repeated_char_run: int = 5
-    # One word making up more than this share of the words... No word makes up more
-    # than 0.29 of a clean post in tests/data; "room room room room" is all one word,
-    # "cheap cheap cheap cheap flat available" 0.67.
-    max_repeated_word_share: float = 0.4
-    # ...in texts with at least this many words. In fewer words a share means little:
-    # "Room room available" is a typo, not spam.
-    min_words_for_repetition: int = 5
-    # A run of digits this long is a phone number. Indian mobiles have 10 digits,
-    # landlines 10-11 with the STD code. Pincodes (6), flat numbers, rents and years
-    # are shorter, so they are never phones by length.
-    min_phone_digits: int = 10
+    max_caps_ratio: float
+    min_letters_for_caps: int
+    max_repeated_char_run: int
+    max_repeated_word_share: float
+    min_words_for_repetition: int
+    min_phone_digits: int
+    scam_score_threshold: int
 
     @classmethod
     def from_settings(cls, setting):
@@ -185,8 +170,9 @@ def _squeeze(text):
 # never runs across: "I work from home, earn in USD" is not "work from home earn".
 # A dot or dash inside a word only separates ("earn.money.from.home"). Indic vowel
 # signs are not \w to Python, so the Indic blocks count as word characters.
-_WORDS_AND_CLAUSE_ENDS_RE = re.compile(r"[\w\u0900-\u0dff]+|[.,;:!?|]+(?=\s|$)|\n")
-_SENTENCE_END_RE = re.compile(r" [.!?\n|]+ ")
+# Round 5: the danda (। ॥) ends a Hindi or Marathi sentence; it is not a letter.
+_WORDS_AND_CLAUSE_ENDS_RE = re.compile(r"[\w\u0900-\u0963\u0966-\u0dff]+|[.,;:!?|\u0964\u0965]+(?=\s|$)|\n")
+_SENTENCE_END_RE = re.compile(r" [.!?\n|\u0964\u0965]+ ")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d)")
 # A number, an amount in thousands or lakhs ("25k", "2l"), and a range of them ("500 to 5000").
 _NUMBER_TOKEN_RE = re.compile(r"(?<= )\d+(?:k|l|lakh|lakhs|rs)?(?: (?:to )?\d+(?:k|l|lakh|lakhs|rs)?)*(?= )")
@@ -521,10 +507,12 @@ _HEADLINE_MAX_WORDS = 12
 _LISTED_HEADLINE_MAX_WORDS = 24
 _HEADLINE_SEPARATOR_RE = re.compile(r"\s[—–|•-]+\s|,")
 
-# Round 3: the score at which the evidence of an advance-fee scam across a post is a
-# scam (scam_phrases.txt lists the evidence and weights). A deployment might tune it;
-# it is not in KIRB_DEFAULTS (settings.py is outside this change).
-SCAM_SCORE_THRESHOLD = 4
+# Round 5, repetition: a stretch of words repeating with a period of 2-6 words, nearly
+# three times over or more (the last time may be cut short), covering at least 60% of a
+# post's words (shapes, not deployment choices).
+_REPEATED_PHRASE_MAX_WORDS = 6
+_REPEATED_PHRASE_MIN_TIMES = 3
+_REPEATED_PHRASE_SHARE = 0.6
 # "visit possible only after token", "visit only after you pay": a visit that costs money.
 _VISIT_AFTER_PAYING_RE = re.compile(
     r" visit(?:ing)? (?:[a-z]+ ){0,3}only after (?:the |you |your |a )?"
@@ -586,12 +574,70 @@ def _stretchable(entry):
     return re.compile("".join(re.escape(char) + "+" for char in entry))
 
 
+_PLUS_FOR_T_RE = re.compile(r"[a-z]\+[a-z]", re.IGNORECASE)
+_SPACED_LETTERS_RE = re.compile(r"(?<!\S)\S \S \S(?!\S)")
+_WIDE_GAP_RE = re.compile(r"\s{2,}")
+# Round 5: a handle some words after an app must look like nothing else: letters with
+# a "_", letters joined by "." ("meghaa.rentals", not "e.g." or "10.30"), or a name with
+# two digits or more at its end ("puneflats2024", not "sector62" or "covid19").
+_HANDLE_WINDOW_WORDS = 8
+_SENTENCE_BREAK_RE = re.compile(r"[.;]\s")
+_HANDLE_SHAPE_RE = re.compile(
+    r"[a-z][a-z0-9]*_[a-z0-9_.]*[a-z0-9]|[a-z]{2,}[0-9]*(?:\.[a-z]{2,}[0-9]*)+|(?P<name>[a-z]{3,})[0-9]{2,}"
+)
+_NOT_HANDLE_FIRST = frozenset("me us it now only pe par karo here there please pls msg call dm text ok thanks".split())
+_NOT_HANDLE_LAST = frozenset("nagar road rd colony vihar park marg chowk peth wadi layout nivas society".split())
+_NOT_HANDLE_NAMES = frozenset(
+    "sector phase block tower wing plot flat flats room rooms gate lane road stage floor unit shop covid ward zone "
+    "house building apartment bhk pin no".split()
+)
+
+
+def _is_handle_shaped(chunk):
+    token = chunk.strip(_EDGE_PUNCTUATION.replace("_", ""))
+    match = _HANDLE_SHAPE_RE.fullmatch(token)
+    if not match or len(token) < 6:
+        return False
+    if match["name"]:
+        return match["name"] not in _NOT_HANDLE_NAMES
+    # Letters joined by a dot: not a missing space after a short word ("whatsapp me.budget
+    # 20k") nor a road or area written with a dot ("sb.road", "jp.nagar").
+    parts = token.split(".")
+    return "_" in token or not (parts[0] in _NOT_HANDLE_FIRST or parts[-1] in _NOT_HANDLE_LAST)
+
+
+_LABEL_BEFORE_NUMBER_RE = re.compile(r"([a-z]+) \d+\b")
+_CAPITALISED_WORD_RE = re.compile(r"[A-Z][a-z]+")
+_INITIAL_RE = re.compile(r"[A-Z]\.")
+
+
+def _is_proper_name(text, match):
+    """Whether the Capitalised word at ``match`` has a Capitalised neighbour in its sentence."""
+    before = text[: match.start()].rstrip(" ")
+    after = text[match.end() :].lstrip(" ")
+    before_word = before.rsplit(None, 1)[-1] if before else ""
+    if _INITIAL_RE.fullmatch(before_word):  # "Philip K. Dick"
+        return True
+    if not before_word[-1:].isalpha():
+        before_word = ""
+    after_word = after.split(None, 1)[0].rstrip(",;:)") if after[:1].isalpha() else ""
+    return any(_CAPITALISED_WORD_RE.fullmatch(word) for word in (before_word, after_word))
+
+
 def _word_candidates(text):
     """Every spelling of a word the text could hide abuse in.
 
     Whole words with separators taken out ("f.u.c.k" -> "fuck"), their parts
     ("bc,mc" -> "bc", "mc") and runs of spaced-out single characters ("f u c k").
     """
+    if "+" in text:  # round 5: "+" looks like t ("chu+iya")
+        yield from (chunk.replace("+", "t") for chunk in text.split() if _PLUS_FOR_T_RE.search(chunk))
+    if "  " in text and _SPACED_LETTERS_RE.search(text):
+        # Round 5: "F U C K   T H I S": a wider gap ends a spaced-out word.
+        for part in _WIDE_GAP_RE.split(text):
+            letters = part.split()
+            if len(letters) > 1 and all(len(letter) == 1 for letter in letters):
+                yield "".join(letters)
     spaced = []
     for chunk in text.split():
         word = chunk.strip(_EDGE_PUNCTUATION_BUT_STARS)
@@ -649,8 +695,8 @@ class ContentFilter:
     Build one per process and reuse it: the word lists are read and compiled once.
     """
 
-    def __init__(self, config: FilterConfig | None = None, data_dir: Path | None = None):
-        self.config = config = config if config is not None else FilterConfig()
+    def __init__(self, config: FilterConfig, data_dir: Path | None = None):
+        self.config = config
         data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
         self._psl = _public_suffixes()
 
@@ -715,6 +761,9 @@ class ContentFilter:
             rf"(?<![a-z0-9])(?:{named})(?![a-z0-9])\s*(?:pe\s+|par\s+|on\s+)?"
             r"(?:msg|message|dm|ping|search|add|follow|find)(?![a-z0-9])"
         )
+        # Round 5: a handle a few words after the app, with other words between
+        # ("snapchat pe add karo meghaa.rentals", "telegrm pe aao bhai, id puneflats2024").
+        self._platform_window_re = re.compile(rf"(?<![a-z0-9]){platform}(?![a-z0-9])(?P<window>[^!?\n|]{{1,60}})")
         self._token_platform_re = re.compile(
             rf"(?<![\w@.])(?P<token>[a-z0-9][a-z0-9_.]*[a-z0-9_])\s+(?:on|at|pe|par|in)\s+{platform}(?![a-z0-9])"
         )
@@ -801,6 +850,10 @@ class ContentFilter:
             _PhraseSet(map(_phrase_form, scam[section]))
             for section in ("identity", "channel", "no_meet", "prepay", "collect", "hook")
         )
+        # Round 5: pressure to pay at once, a visit offered, identity papers asked for.
+        self._scam_rush, self._scam_shown, self._scam_documents = (
+            _PhraseSet(map(_phrase_form, scam.get(section, ()))) for section in ("rush", "shown", "documents")
+        )
         apps = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["app"])
         self._amount_app_re = re.compile(rf" 0 (?:(?:on|via|by|through|in|to|pe|par|se) )?(?:{apps}) ")
         keys = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["key"])
@@ -816,10 +869,16 @@ class ContentFilter:
         self._spam_phrases = _PhraseSet(map(_phrase_form, _read_list(data_dir / "spam_phrases.txt")))
         combinations = _read_sections(data_dir / "spam_combinations.txt")
         self._spam_jobs, self._spam_fees = (_PhraseSet(map(_phrase_form, combinations[name])) for name in ("job", "fee"))
+        # Round 5: an offer that is adult only in a massage or with women on offer.
+        self._adult_context, self._adult_offers = (
+            _PhraseSet(map(_phrase_form, combinations[name])) for name in ("adult_context", "adult_offer")
+        )
         self._allowlist_re = _whole_words(_read_list(data_dir / "allowlist.txt"), re.IGNORECASE)
 
         # profanity_en, _hi, _mr and (round 3) _south: every profanity_*.txt of the data dir.
         profanity = [entry for path in sorted(data_dir.glob("profanity_*.txt")) for entry in _read_list(path)]
+        names = "|".join(re.escape(entry.capitalize()) for entry in _read_list(data_dir / "name_words.txt"))
+        self._name_word_re = re.compile(rf"(?<![\w.@*#$]){names}(?![\w*#@$])" if names else r"(?!x)x")
         self._abusive_phrases = _PhraseSet(_phrase_form(entry) for entry in profanity if " " in entry)
         self._abusive_words = [entry for entry in profanity if " " not in entry]
         self._abusive_by_shape = {}
@@ -846,6 +905,10 @@ class ContentFilter:
         )
 
         self._shouting_words = _PhraseSet(map(_phrase_form, _read_list(data_dir / "shouting_words.txt")))
+        request = _read_sections(data_dir / "request_words.txt")
+        self._request_words = _PhraseSet(map(_phrase_form, request["request"]))
+        urgency = "|".join(re.escape(_phrase_form(entry).strip()) for entry in request["urgency"])
+        self._urgency_re = re.compile(rf"(?<= )(?:{urgency})(?= )")
         self._char_run_re = re.compile(rf"(\S)\1{{{config.max_repeated_char_run},}}")
         self._rules = (
             ("link", self._has_link),
@@ -1047,7 +1110,13 @@ class ContentFilter:
         for match in self._platform_token_re.finditer(text):
             if self._is_handle(match["token"], named=bool(match["colon"] or match["colon_id"])):
                 return True
-        return any(self._is_handle(match["token"], named=True) for match in self._token_platform_re.finditer(text))
+        if any(self._is_handle(match["token"], named=True) for match in self._token_platform_re.finditer(text)):
+            return True
+        return any(
+            _is_handle_shaped(token)
+            for match in self._platform_window_re.finditer(text)
+            for token in _SENTENCE_BREAK_RE.split(match["window"])[0].split()[:_HANDLE_WINDOW_WORDS]
+        )
 
     @staticmethod
     def _is_place(text, handle):
@@ -1061,8 +1130,11 @@ class ContentFilter:
         punerooms", "roomsdelhi on telegram") also a made-up word like 'punerooms'."""
         if not any(map(str.isalpha, token)):
             return False  # a number: the phone rule's business
-        if "_" in token or "." in token.strip("."):
+        if "_" in token:
             return True
+        if "." in token.strip("."):
+            # Round 5: not a missing space after a short word ("whatsapp me.budget 20k").
+            return token.split(".", 1)[0] not in _NOT_HANDLE_FIRST or named
         if token[0].isalpha() and any(map(str.isdigit, token)):
             return True
         return named and self._looks_made_up(token)
@@ -1368,11 +1440,14 @@ class ContentFilter:
             return False  # "Beware of fake owners asking for a token before the visit"
         if self._scam_demands.found_in(phrases, words):
             return True  # round 4: "share the OTP you receive", "deposit in Amazon gift cards"
-        if self._scam_score(phrases, words) >= SCAM_SCORE_THRESHOLD:
+        if self._scam_score(phrases, words) >= self.config.scam_score_threshold:
             return True
         if not (self._scam_remote.found_in(phrases, words) or self._scam_away.found_in(phrases, words)):
             return False
-        return any(self._is_scam_sentence(f" {sentence} ") for sentence in _SENTENCE_END_RE.split(phrases))
+        # Round 5: an owner away who asks for a token on an app is an honest NRI owner when
+        # someone shows the flat ("caretaker shows the flat any evening").
+        shown = self._scam_shown.found_in(phrases, words)
+        return any(self._is_scam_sentence(f" {sentence} ", shown) for sentence in _SENTENCE_END_RE.split(phrases))
 
     def _scam_score(self, phrases, words):
         """Round 3: evidence of an advance-fee scam across the whole post, in any language
@@ -1384,7 +1459,9 @@ class ContentFilter:
         if not (money or channel):
             return 0
         score = money + channel
-        score += self._scam_away.found_in(phrases, words) or self._scam_identity.found_in(phrases, words)
+        away = self._scam_away.found_in(phrases, words) or self._scam_identity.found_in(phrases, words)
+        hook = self._scam_hook.found_in(phrases, words)
+        score += away + self._scam_documents.found_in(phrases, words)
         remote = (
             self._keys_sent_re.search(phrases) is not None
             or self._scam_remote.found_in(phrases, words)
@@ -1392,22 +1469,30 @@ class ContentFilter:
             or self._scam_prepay.found_in(phrases, words)
         )
         remote = remote or _VISIT_AFTER_PAYING_RE.search(phrases) is not None
+        # Round 5: a race to pay ("transfer deposit today", "before someone else does")
+        # with a refund promised or the owner away keeps the room from view too, unless
+        # a visit is offered.
+        remote = remote or (
+            (hook or away)
+            and self._scam_rush.found_in(phrases, words)
+            and not self._scam_shown.found_in(phrases, words)
+        )
         collect = self._scam_collect.found_in(phrases, words)
         if not (remote or collect):
             # Money on an app, an owner away and a room blocked is also an honest NRI
             # owner's post: a scam needs the room kept from view or a collect request.
             return 0
         score += 2 * remote + 2 * collect
-        return score + self._scam_hook.found_in(phrases, words)
+        return score + hook
 
-    def _is_scam_sentence(self, sentence):
+    def _is_scam_sentence(self, sentence, shown=False):
         words = set(sentence.split())
         remote = self._scam_remote.found_in(sentence, words)
         if not (remote or self._scam_away.found_in(sentence, words)):
             return False
         money = self._asks_for_money(sentence, words)
         app = self._scam_apps.found_in(sentence, words)
-        return (remote and (money or app)) or (money and app)
+        return (remote and (money or app)) or (money and app and (remote or not shown))
 
     def _asks_for_money(self, phrases, words):
         return self._scam_money.found_in(phrases, words) or self._pay_amount_re.search(phrases) is not None
@@ -1416,12 +1501,16 @@ class ContentFilter:
         if self._spam_phrases.found_in(post.phrases, post.words):
             return True
         # Round 3: a job that costs a fee to join.
-        return self._spam_jobs.found_in(post.phrases, post.words) and self._spam_fees.found_in(post.phrases, post.words)
+        if self._spam_jobs.found_in(post.phrases, post.words) and self._spam_fees.found_in(post.phrases, post.words):
+            return True
+        return self._adult_offers.found_in(post.phrases, post.words) and self._adult_context.found_in(
+            post.phrases, post.words
+        )
 
     def _has_profanity(self, post):
         if self._abusive_phrases.found_in(post.phrases, post.words):
             return True
-        if any(self._is_abusive(word) for word in _word_candidates(post.allowed)):
+        if any(self._is_abusive(word) for word in _word_candidates(self._without_names(post.allowed))):
             return True
         if any(mark in post.lower for mark in "*#@$%") and _MASKED_THREAT_RE.search(post.lower):
             return True
@@ -1430,6 +1519,13 @@ class ContentFilter:
         # A compound split in two: "madar chod", "behen chod".
         words = [word for word in post.phrases.split() if len(word) >= 3 and word.isalpha()]
         return any(self._is_abusive(first + second, typos=False) for first, second in zip(words, words[1:]))
+
+    def _without_names(self, text):
+        """Round 5: 'Lund University', 'Randi Zuckerberg': a word of name_words.txt typed
+        Capitalised next to another Capitalised word of the same sentence is a name."""
+        if not self._name_word_re.search(text):
+            return text
+        return self._name_word_re.sub(lambda match: " " if _is_proper_name(text, match) else match.group(), text)
 
     def _has_folded_abuse(self, post):
         """Round 4: abuse in another Indic script, read in Devanagari (see _TO_DEVANAGARI)."""
@@ -1516,7 +1612,13 @@ class ContentFilter:
             facts = _HEADLINE_SEPARATOR_RE.split(post.text)
             if words > _LISTED_HEADLINE_MAX_WORDS or any(len(fact.split()) > _HEADLINE_MAX_WORDS for fact in facts):
                 return False
-        return not self._shouting_words.found_in(post.phrases, post.words)
+        if not self._shouting_words.found_in(post.phrases, post.words):
+            return True
+        # Round 5: a request may say how urgent it is ("URGENT: NEED 1BHK IN WAKAD").
+        if not self._request_words.found_in(post.phrases, post.words):
+            return False
+        phrases = self._urgency_re.sub(" ", post.phrases)
+        return not self._shouting_words.found_in(phrases)
 
     def _is_repetitive(self, post):
         # Digits and layout characters may run long: "₹10000000", "......", "-----".
@@ -1531,8 +1633,36 @@ class ContentFilter:
             previous = word
         if len(words) < self.config.min_words_for_repetition:
             return False
-        (_, count), = Counter(words).most_common(1)
-        return count > self.config.max_repeated_word_share * len(words)
+        # Round 5: a label before a number is not repetition either ("floor 1 office,
+        # floor 2 office, floor 3 office").
+        labels = Counter(_LABEL_BEFORE_NUMBER_RE.findall(post.lower))
+        counts = Counter(words)
+        counts.subtract(labels)
+        (_, count), = counts.most_common(1)
+        if count > self.config.max_repeated_word_share * len(words):
+            return True
+        # Numbers stay in the words compared below: "1.5 km to station, 2.3 km to market".
+        words = [word for word in map(lambda chunk: chunk.strip(_EDGE_PUNCTUATION), post.lower.split()) if word]
+        # Round 5: a phrase said over and over ("BROKERS STAY AWAY. BROKERS STAY AWAY. ...",
+        # "asdfgh jkl qwerty asdfgh jkl ..."), each word of it under the share above: a
+        # stretch of the post whose words repeat with a period of a few words, nearly three
+        # times over or more, covering most of the post. A list ("1.5 km to station, 2.3 km
+        # to market") repeats only some of its words, so its stretches are short.
+        for period in range(2, _REPEATED_PHRASE_MAX_WORDS + 1):
+            if len(words) < _REPEATED_PHRASE_MIN_TIMES * period - 1:
+                break
+            longest = run = end = 0
+            for index in range(len(words) - period):
+                run = run + 1 if words[index] == words[index + period] else 0
+                if run > longest:
+                    longest, end = run, index + period
+            covered = longest + period
+            if covered < _REPEATED_PHRASE_MIN_TIMES * period - 1 or covered < _REPEATED_PHRASE_SHARE * len(words):
+                continue
+            # One word over and over is the share rule's business ("room room room").
+            if len(set(words[end - period + 1 : end + 1])) > 1:
+                return True
+        return False
 
 
 # --- Corpora -----------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The content filter: the issue's cases, focused cases for each rule, then the rates
-on the corpora in tests/data (legacy pair, dev, dev2, dev3, dev4, held-out).
+on the corpora in tests/data (legacy pair, dev, dev2, dev3, dev4, dev5, held-out).
 
 The filter itself is pure Python: no database, no Redis, no Django settings (the last
 two tests only read settings and run the report command).
@@ -20,7 +20,6 @@ from kirb_project.conf import kirb_setting
 from security.content_filter import (
     DATA_DIR,
     MESSAGES,
-    SCAM_SCORE_THRESHOLD,
     ContentFilter,
     FilterConfig,
     normalise,
@@ -28,7 +27,7 @@ from security.content_filter import (
     score_corpus,
 )
 
-DEFAULT_CONFIG = FilterConfig()
+DEFAULT_CONFIG = FilterConfig.from_settings(kirb_setting)
 
 DATASETS = Path(__file__).resolve().parent.parent / "data"
 HELDOUT = DATASETS / "heldout"
@@ -852,11 +851,60 @@ def test_round4_near_misses_are_accepted(content_filter, text):
     assert rule_of(content_filter, text) is None
 
 
+# --- round 5: mechanisms, each probed from both sides --------------------------------
+
+ROUND5_CAUGHT = [
+    ("पहले 3000 रुपये एडवांस गूगल पे पर भेजो, चाबी कूरियर से भेज दूंगा। देखने की जरूरत नहीं।", "scam"),
+    ("Cheap 1BHK for 5k, transfer the deposit today, I am leaving for my navy posting tomorrow.", "scam"),
+    ("Money back guarantee on the token! Pay 8000 advance on GPay to lock the room before anyone else.", "scam"),
+    ("Send Aadhar photo and ₹1500 for police verification on WhatsApp, only then we will confirm the room.", "scam"),
+    ("Visits not allowed in this society. Pay ₹3,999 booking online and get the key code on SMS.", "scam"),
+    ("Vashikaran specialist baba ji, love problem solution in 3 days", "spam_phrase"),
+    ("घर बैठे कमाएं 30,000 हर महीने, सिर्फ मोबाइल से", "spam_phrase"),
+    ("Massage parlour in Baner, extra services, late night", "spam_phrase"),  # a pair of spam_combinations.txt
+    ("telegram pe join karo bhai, id roomspune2025, sab flats wahan hain", "link"),  # a handle words after the app
+    ("snap par add karna rooms.mumbai.daily, wahin deal hogi", "link"),
+    ("Chu+iya broker, rent 40k for a 1RK?", "profanity"),  # "+" for t
+    ("M A D A R C H O D   B R O K E R", "profanity"),  # spaced letters, wider gaps between words
+    ("Lund University jaisa mat samajh, lund le broker.", "profanity"),  # a name word in lower case is abuse
+    ("NO BROKERS PLEASE. NO BROKERS PLEASE. NO BROKERS PLEASE. NO BROKERS PLEASE.", "repetition"),
+    ("best deal best deal best deal best deal on rooms", "repetition"),
+    ("URGENT 2BHK AVAILABLE BEST PRICE CALL NOW", "caps"),
+]
+
+ROUND5_CLEAN = [
+    "PhD student at Lund University visiting IIT Bombay for a semester, looking for a room in Powai.",
+    "Reading group meets on Sundays, we are on Philip K. Dick right now; room free in our 3BHK.",
+    "URGENT: NEED 1BHK IN WAKAD",  # dev5's false positive: urgency in a request title
+    "URGENTLY REQUIRED 2BHK IN BANER FOR A FAMILY OF FOUR",
+    "NRI owner, token 5000 on GPay to block after you visit, caretaker shows the flat any evening.",
+    "Pay today online to block this room, the owner lives downstairs and will show it.",
+    "Police verification is done by the owner at the agreement; bring your Aadhaar card when you come to see the flat.",
+    "Happy ending to my flat hunt, thanks all; the room I left in Baner is free now.",
+    "Spa and gym in the society; extra services such as a car wash are charged separately.",
+    "WhatsApp me.budget is 20k for a 1BHK, Kothrud or Karve Nagar.",
+    "Our society WhatsApp group has 300 members; sector62 residents share rooms there after the visit.",
+    "Distance: 1.2 km to station, 0.5 km to market, 2 km to school, 3 km to hospital.",
+    "Floor 1 office, floor 2 office, floor 3 office, floor 4 residence: owner lives on 4.",
+    "घर का किराया 12000, डिपॉज़िट दो महीने का, एग्रीमेंट के समय। चाबी एग्रीमेंट पर मिलेगी।",
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), ROUND5_CAUGHT)
+def test_round5_evasions_are_caught(content_filter, text, rule):
+    assert rule_of(content_filter, text) == rule
+
+
+@pytest.mark.parametrize("text", ROUND5_CLEAN)
+def test_round5_near_misses_are_accepted(content_filter, text):
+    assert rule_of(content_filter, text) is None
+
+
 def test_the_scam_score_threshold():
     """Money on an app, an owner away and a room blocked score nothing without the room
     kept from view (or a collect request); with keys by courier the score is 5."""
     content_filter = ContentFilter(DEFAULT_CONFIG)
-    assert SCAM_SCORE_THRESHOLD == 4
+    assert DEFAULT_CONFIG.scam_score_threshold == 4
     post = "Token 5000 on GPay to block the flat, owner is NRI, manager shows the flat"
     assert content_filter._scam_score(*_phrases_and_words(content_filter, post)) == 0
     post = "Pay token amount on UPI to block the room, keys sent by courier"
@@ -876,11 +924,6 @@ def _phrases_and_words(content_filter, text):
 def test_the_first_rule_in_order_wins(content_filter):
     assert rule_of(content_filter, "CALL 9845678901 OR VISIT WWW.ROOMS.IN FUCK") == "link"
     assert rule_of(content_filter, "CALL 9845678901 NOW FOR THE FLAT, FUCKING CHEAP") == "phone_in_text"
-
-
-def test_the_settings_and_the_config_defaults_agree():
-    """KIRB_DEFAULTS repeats FilterConfig's defaults for the environment to override; they must not drift."""
-    assert FilterConfig.from_settings(kirb_setting) == FilterConfig()
 
 
 def test_thresholds_come_from_the_config():
@@ -918,7 +961,7 @@ def print_figures(capsys, name, score):
 # on in round 2; "dev3", round 2's held-out corpus (112/150, 0/150), tuned on in round 3;
 # "dev4", round 3's held-out corpus (118/150, 2/150), tuned on in round 4; "dev5", round
 # 4's held-out corpus (126/150, 2/150), tuned on in round 5.
-TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4")
+TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4", "dev5")
 
 
 @pytest.mark.parametrize("corpus", TUNING_CORPORA)
@@ -936,10 +979,18 @@ def test_tuning_corpus(content_filter, record_property, capsys, corpus):
 
 
 # Round 5's held-out corpus, written by someone else before round 5's rules were
-# changed, and never opened by anyone working on them. It is measured once, after the
-# rules are frozen (docs/CONTENT_FILTER.md); until then its figures are unknown.
+# changed, and never opened by anyone working on them. Measured once, after the rules
+# were frozen (docs/CONTENT_FILTER.md); nothing was changed after seeing the figures.
+# The recall target was not reached; the next round tunes on it as dev6, after a new
+# one is written.
 @pytest.mark.skipif(not (HELDOUT / "clean.txt").is_file(), reason="no held-out corpus in tests/data/heldout")
-@pytest.mark.xfail(strict=False, reason="round-5 held-out corpus: not measured yet")
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "round-5 held-out target not reached when measured once with the rules frozen: 113/150 spam caught "
+        "(recall 75.3%), 0/150 clean refused (precision 100.0%); target recall >= 90% and no clean post refused"
+    ),
+)
 def test_heldout_corpus(content_filter, record_property, capsys):
     """tests/data/heldout: written by someone else and never used for tuning. Target:
     recall >= 0.90 and no clean post refused."""
