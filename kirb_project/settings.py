@@ -172,10 +172,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# django-prometheus' wrappers of the same backends count queries and their latency.
+# django-prometheus' wrappers of the same backends count queries and their latency;
+# for PostgreSQL, kirb_project.dbdeadline adds client-side deadlines to its wrapper.
 _INSTRUMENTED_ENGINES = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.postgresql": "kirb_project.dbdeadline",
 }
 # Bounded waits (issue 11): a hung or locked database must answer 503 in about a
 # second or two, well under HTTP_TIMEOUT_SECONDS, not hold a request (and the thread
@@ -184,6 +185,13 @@ _INSTRUMENTED_ENGINES = {
 DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 2)  # libpq's minimum is 2
 DATABASE_STATEMENT_TIMEOUT_SECONDS = env_float("DATABASE_STATEMENT_TIMEOUT_SECONDS", 2.0)
 DATABASE_BUSY_TIMEOUT_SECONDS = env_float("DATABASE_BUSY_TIMEOUT_SECONDS", 3.0)
+# PostgreSQL, enforced by Kirb itself (kirb_project/dbdeadline): the longest a connect
+# or a query waits for the server. A frozen server enforces no statement_timeout, and
+# connect_timeout cannot go below 2 s; this must leave the rest of a request room
+# within the 2 s answer budget. Then requests are refused at once until a probe, every
+# DATABASE_PROBE_INTERVAL_SECONDS, gets an answer.
+DATABASE_QUERY_DEADLINE_SECONDS = env_float("DATABASE_QUERY_DEADLINE_SECONDS", 1.5)
+DATABASE_PROBE_INTERVAL_SECONDS = env_float("DATABASE_PROBE_INTERVAL_SECONDS", 0.25)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several server processes share one SQLite file in development and tests: WAL lets
     # readers go on during a write, IMMEDIATE transactions plus a busy timeout make

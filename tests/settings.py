@@ -52,3 +52,8 @@ from kirb_project.settings import *  # noqa: E402,F403
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(TEST_RUN_DIR, "kirb-test.sqlite3")}  # noqa: F405
+
+# The test process administers databases (CREATE/DROP DATABASE force a checkpoint on a
+# shared server) rather than serving requests: no client-side deadline here. The
+# servers it starts keep theirs (kirb_project.dbdeadline; tests/ops/test_database_faults.py).
+DATABASE_QUERY_DEADLINE_SECONDS = 0
