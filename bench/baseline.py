@@ -7,7 +7,8 @@ visibility rule, so the only difference measured is one layer member per socket
 (here) against one per process (chat.hub).
 
 Served at ``/ws/baseline`` only when ``KIRB_BENCH_BASELINE_ROUTE`` is true; it is a
-benchmark fixture, not an endpoint for clients.
+benchmark fixture, not an endpoint for clients. The bench's ``tutorial`` design runs it
+on the pub/sub layer (``KIRB_BENCH_CHANNEL_LAYER=pubsub``), ``baseline`` on the core one.
 """
 
 import logging

@@ -1,12 +1,18 @@
-"""Start two Kirb servers, connect many sockets, post at a steady rate, and measure.
+"""Start two servers, connect many sockets, post at a steady rate, and measure.
 
-One run per design (``kirb``: the hub's /ws or /ws/events; ``baseline``: bench.baseline,
-one layer member per socket), each on fresh server processes sharing one Redis and one
-SQLite file, so that two designs measured in one invocation are comparable.
+One run per design, each on fresh server processes sharing one Redis and one SQLite
+file, so that the designs measured in one invocation are comparable:
+- ``kirb``: the hub's /ws or /ws/events (core channel layer);
+- ``tutorial``: bench.baseline (one channel-layer member per socket, the Channels
+  tutorial's design) on channels_redis' pub/sub layer, the one the tutorial recommends;
+- ``bare``: bench.bare, a ``websockets`` server on Redis pub/sub, the ceiling; the
+  runner PUBLISHes its frames (it has no POST path, database or security);
+- ``baseline`` (not in ``all``): bench.baseline on the core layer, issue 2's comparison.
 
 Processes:
 - the runner (this process): starts everything, posts over HTTP, samples CPU and RSS;
-- two ``manage.py serve`` processes (kirb_project.instances.ServerProcess);
+- ``server_count`` server processes (kirb_project.instances.ServerProcess, or
+  bench.bare.BareServerProcess);
 - client processes (``python -m bench.runner client CONFIG``), one asyncio loop each
   with the ``websockets`` client, that record when each frame arrives.
 
@@ -33,17 +39,30 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psutil
 
+from bench.rawhttp import POST_ADDRESS_BLOCK, SOCKET_ADDRESS_BLOCK, loopback_address, post_json
+
 logger = logging.getLogger(__name__)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DESIGNS = ("kirb", "baseline")
+DESIGNS = ("kirb", "tutorial", "bare")  # --design all
+EXTRA_DESIGNS = ("baseline",)
 KIRB_PATHS = ("/ws", "/ws/events")
 BASELINE_PATH = "/ws/baseline"
+BARE_PATH = "/ws"
+PER_SOCKET_DESIGNS = ("tutorial", "baseline")  # bench.baseline's consumer
 SERVER_COUNT = 2
 DEFAULT_REDIS_DB = 14
 SERVER_LOG_LEVEL = "WARNING"
-NO_LIMIT = 10**9  # for the per-IP and per-instance caps a bench from loopback would hit
+NO_LIMIT = 10**9
+# The only limit the bench raises; every security check runs. Sockets come from
+# loopback addresses SOCKETS_PER_SOURCE_ADDRESS at a time (under
+# WS_MAX_CONNECTIONS_PER_IP), posts each from an address of their own (bench.rawhttp).
+RAISED_LIMITS = {
+    # The per-instance socket cap (10,000): --sockets-only opens 10,000 on one instance.
+    "KIRB_WS_MAX_CONNECTIONS": str(NO_LIMIT),
+}
+SOCKETS_PER_SOURCE_ADDRESS = 16
 
 # Clients
 CONNECT_CONCURRENCY = 32  # handshakes in flight per client process (daphne's listen backlog is 50)
@@ -87,12 +106,20 @@ class BenchError(Exception):
     """A run that cannot go on (a server that does not start, a missing route...)."""
 
 
+FANOUT, SOCKETS_ONLY, SLOW_READERS, POSTS_ONLY = "fanout", "sockets-only", "slow-readers", "posts-only"
+
+
 @dataclass
 class BenchConfig:
     clients: int = 1000
     rate: float = 5.0
     duration: float = 20.0
     designs: tuple = DESIGNS
+    mode: str = FANOUT
+    server_count: int = SERVER_COUNT
+    health_requests: int = 500  # --sockets-only: sequential GET /health
+    slow_readers: int = 0  # --slow-readers: sockets that stop reading
+    concurrency: int = 32  # --posts-only: posts in flight
     path: str = "/ws"
     cities: tuple = ("Pune",)
     all_cities_share: float = 0.0
@@ -162,6 +189,13 @@ def peak_rss_bytes(pid):
     return psutil.Process(pid).memory_info().rss
 
 
+def rss_per_socket_kib(before_mib, after_mib, sockets):
+    """What the sockets added to the servers' RSS, per socket."""
+    if not sockets:
+        return None
+    return (sum(after_mib) - sum(before_mib)) * BYTES_PER_MEBIBYTE / BYTES_PER_KIBIBYTE / sockets
+
+
 def _ms(seconds):
     return None if seconds is None else seconds * SECONDS_TO_MS
 
@@ -196,11 +230,12 @@ def plan_sockets(config):
     The list is interleaved (server 0, 1, 0, 1...), so socket i % client_processes picks
     its client process and, with one client process per server, each serves one server.
     """
-    per_server = [config.clients // SERVER_COUNT + (s < config.clients % SERVER_COUNT) for s in range(SERVER_COUNT)]
+    servers = config.server_count
+    per_server = [config.clients // servers + (s < config.clients % servers) for s in range(servers)]
     plans = [location_plan(count, config.cities, config.all_cities_share) for count in per_server]
     specs = []
     for k in range(max(per_server)):
-        for server in range(SERVER_COUNT):
+        for server in range(servers):
             if k < per_server[server]:
                 specs.append(SocketSpec(index=len(specs), server=server, location=plans[server][k]))
     return specs
@@ -218,7 +253,7 @@ class ClientProcess:
     """
 
     def __init__(self, config):
-        self.sockets = config["sockets"]  # [[index, url], ...]
+        self.sockets = config["sockets"]  # [[index, url, source address], ...]
         self.result_path = config["result_path"]
         self.connections = {}
         self.failed = []
@@ -240,11 +275,12 @@ class ClientProcess:
         limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
         readers = []
 
-        async def open_one(index, url):
+        async def open_one(index, url, source_address):
             async with limit:
                 try:
                     connection = await connect(
                         url,
+                        local_addr=(source_address, 0),
                         compression=None,  # daphne does not negotiate permessage-deflate
                         ping_interval=None,  # browsers do not ping either
                         open_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -259,7 +295,7 @@ class ClientProcess:
             self.connections[index] = connection
             readers.append(asyncio.create_task(self.read(connection)))
 
-        await asyncio.gather(*(open_one(index, url) for index, url in self.sockets))
+        await asyncio.gather(*(open_one(*socket) for socket in self.sockets))
         self.emit("connected", connected=sorted(self.connections), failed=self.failed, errors=dict(self.errors))
         progress = asyncio.create_task(self.report_progress())
         await asyncio.to_thread(self.wait_for_stop)
@@ -343,7 +379,10 @@ class ClientHandle:
     async def start(self):
         with open(self.config_path, "w") as config:
             json.dump(
-                {"sockets": [[spec.index, url] for spec, url in self.sockets], "result_path": str(self.result_path)},
+                {
+                    "sockets": [[spec.index, url, socket_source_address(spec)] for spec, url in self.sockets],
+                    "result_path": str(self.result_path),
+                },
                 config,
             )
         self.process = await asyncio.create_subprocess_exec(
@@ -383,6 +422,12 @@ class ClientHandle:
         if self.process is not None and self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
+
+
+def socket_source_address(spec):
+    """Sockets share loopback addresses SOCKETS_PER_SOURCE_ADDRESS at a time: under the
+    per-IP caps, and far from running out of ephemeral ports."""
+    return loopback_address(SOCKET_ADDRESS_BLOCK, spec.index // SOCKETS_PER_SOURCE_ADDRESS)
 
 
 def socket_url(server, path, spec, run_id):
@@ -433,6 +478,13 @@ class DesignResult:
     redis_cpu_percent: float
     machine_cpu_percent: float  # every process on the machine (the limit is 100 x cores)
     peak_rss_mib: list  # per server
+    rss_before_sockets_mib: list  # per server, before the clients connected
+    rss_with_sockets_mib: list  # per server, every socket open, before the first post
+    rss_per_socket_kib: float  # (sum with - sum before) / sockets connected
+
+    @property
+    def lost(self):
+        return self.expected - self.delivered
 
     @property
     def server_cpu_total(self):
@@ -453,10 +505,12 @@ class DesignRun:
     def __init__(self, config, design, *, redis_url, database_url, work_dir, run_id):
         self.config = config
         self.design = design
-        self.path = BASELINE_PATH if design == "baseline" else config.path
+        self.path = {"bare": BARE_PATH, **dict.fromkeys(PER_SOCKET_DESIGNS, BASELINE_PATH)}.get(design, config.path)
         self.work_dir = work_dir
         self.run_id = run_id
         self.prefix = f"kirbbench-{run_id}-{design}"
+        self.redis_url = redis_url
+        self.metrics_token = secrets.token_urlsafe(24)
         self.env = {
             "SERVER_SECRET": secrets.token_urlsafe(48),
             "DEBUG": "false",
@@ -466,27 +520,33 @@ class DesignRun:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": SERVER_LOG_LEVEL,
             "STATIC_ROOT": str(work_dir / "static"),
-            # The same for both designs, so that only the consumer differs.
+            "METRICS_TOKEN": self.metrics_token,
+            # The same for kirb and the per-socket designs, so that only the consumer differs.
             "KIRB_BENCH_BASELINE_ROUTE": "true",
-            # Every socket and post of the bench comes from loopback: lift the per-IP
-            # limits (the baseline has none), and the per-instance socket cap.
-            "KIRB_WS_MAX_CONNECTIONS_PER_IP": str(NO_LIMIT),
-            "KIRB_HTTP_MAX_CONNECTIONS_PER_IP": str(NO_LIMIT),
-            "KIRB_WS_MAX_CONNECTIONS": str(NO_LIMIT),
-            "KIRB_IP_WRITE_LIMIT": str(NO_LIMIT),
-            "KIRB_NETWORK_POST_LIMIT": str(NO_LIMIT),
+            **({"KIRB_BENCH_CHANNEL_LAYER": "pubsub"} if design == "tutorial" else {}),
+            **RAISED_LIMITS,
             **config.server_env,
         }
         self.servers = []
         self.clients = []
+        self.post_counter = 0
+        self.publisher = None
 
     def start_servers(self):
+        from bench.bare import BareServerProcess
         from kirb_project.instances import ServerProcess
 
-        for number in range(SERVER_COUNT):
+        for number in range(self.config.server_count):
             log_path = self.work_dir / f"{self.design}-server-{number}.log"
-            self.servers.append(ServerProcess(self.env, log_path=log_path))
-            self.servers[-1].start()
+            if self.design == "bare":
+                server = BareServerProcess(self.redis_url, channel=f"{self.prefix}:bare", log_path=log_path)
+            else:
+                # On the pub/sub layer Kirb's hub cannot check its membership (it reads
+                # the core layer's keys), so /health says "recovering": wait for any
+                # answer. The hub serves no socket in that design.
+                server = ServerProcess(self.env, log_path=log_path, require_healthy=self.design != "tutorial")
+            self.servers.append(server)
+            server.start()
         self.server_processes = [psutil.Process(server.pid) for server in self.servers]
 
     def check_servers_alive(self):
@@ -511,32 +571,36 @@ class DesignRun:
             self.stop_servers()
 
     async def measure(self):
-        import httpx
-
         config = self.config
         specs = plan_sockets(config)
-        if self.design == "baseline":
+        # One socket opened and closed on each server first: a missing route fails here
+        # with a clear message, and what the first socket initialises (the hub, imports)
+        # is not counted in the RSS per socket.
+        for server in self.servers:
             try:
-                await probe_socket(socket_url(self.servers[0], self.path, specs[0], self.run_id))
+                await probe_socket(socket_url(server, self.path, specs[0], self.run_id))
             except Exception as error:
-                raise BenchError(
-                    f"Could not open {self.path} ({type(error).__name__}: {error}). Is the baseline route "
-                    "in chat/routing.py (enabled by KIRB_BENCH_BASELINE_ROUTE)? See docs/BENCHMARKS.md."
-                ) from error
+                hint = (" Is the baseline route in chat/routing.py (enabled by KIRB_BENCH_BASELINE_ROUTE)? "
+                        "See docs/BENCHMARKS.md.") if self.design in PER_SOCKET_DESIGNS else ""
+                raise BenchError(f"Could not open {self.path} ({type(error).__name__}: {error}).{hint}") from error
         by_process = defaultdict(list)
         for spec in specs:
             url = socket_url(self.servers[spec.server], self.path, spec, self.run_id)
             by_process[spec.index % config.client_processes].append((spec, url))
         self.clients = [ClientHandle(number, sockets, self.work_dir) for number, sockets in sorted(by_process.items())]
         try:
-            async with httpx.AsyncClient(timeout=POST_TIMEOUT_SECONDS) as http:
-                return await self.measure_with_clients(http, specs)
+            return await self.measure_with_clients(specs)
         finally:
             for client in self.clients:
                 await client.kill()
+            if self.publisher is not None:
+                await self.publisher.aclose()
 
-    async def measure_with_clients(self, http, specs):
-        config = self.config
+    def server_rss_mib(self):
+        return [process.memory_info().rss / BYTES_PER_MEBIBYTE for process in self.server_processes]
+
+    async def connect_clients(self):
+        """Start the client processes and wait until every socket is open or failed."""
         started = time.monotonic()
         for client in self.clients:
             await client.start()
@@ -549,15 +613,22 @@ class DesignRun:
         connect_failures = Counter()
         for client in self.clients:
             connect_failures.update(client.errors)
+        logger.info("%s: %d sockets connected in %.1f s", self.design, len(connected), connect_seconds)
+        return connected, connect_failures, connect_seconds
+
+    async def measure_with_clients(self, specs):
+        config = self.config
+        rss_before = self.server_rss_mib()
+        connected, connect_failures, connect_seconds = await self.connect_clients()
+        rss_with_sockets = self.server_rss_mib()
         interested = Counter(specs[index].location for index in connected)
-        logger.info("%s: %d of %d sockets connected in %.1f s", self.design, len(connected), len(specs), connect_seconds)
 
         def expected_for(city):
             return interested[""] + (interested[city] if city else 0)
 
         # Warm-up: one post through each server, not measured.
         warmup = await asyncio.gather(
-            *(self.post(http, f"warmup-{n}", n, config.cities[0]) for n in range(SERVER_COUNT))
+            *(self.post(f"warmup-{n}", n, config.cities[0]) for n in range(config.server_count))
         )
         await asyncio.sleep(WARMUP_SETTLE_SECONDS)
         self.check_servers_alive()
@@ -573,8 +644,8 @@ class DesignRun:
         post_tasks = []
         for n in range(post_count):
             await asyncio.sleep(max(0.0, window_start + n / config.rate - time.monotonic()))
-            city = config.cities[(n // SERVER_COUNT) % len(config.cities)]
-            post_tasks.append(asyncio.create_task(self.post(http, f"post-{n}", n % SERVER_COUNT, city)))
+            city = config.cities[(n // config.server_count) % len(config.cities)]
+            post_tasks.append(asyncio.create_task(self.post(f"post-{n}", n % config.server_count, city)))
         await asyncio.sleep(max(0.0, window_start + config.duration - time.monotonic()))
         window_seconds = time.monotonic() - window_start
         cpu_after = [cpu_seconds(process) for process in watched]
@@ -602,21 +673,57 @@ class DesignRun:
             server_cpu_until_drained=server_cpu_until_drained,
             redis_cpu=(PERCENT * (redis_after - redis_before) / window_seconds) if redis_before is not None else None,
             machine_cpu=PERCENT * (machine_after - machine_before) / window_seconds,
-            peak_rss=peak_rss,
+            peak_rss=peak_rss, rss_before=rss_before, rss_with_sockets=rss_with_sockets,
         )
 
-    async def post(self, http, label, server_number, city):
-        """One POST /messages through server ``server_number``; None if it failed."""
+    def next_source_address(self):
+        """Each post from a loopback address of its own: a distinct network to the server."""
+        self.post_counter += 1
+        return loopback_address(POST_ADDRESS_BLOCK, self.post_counter)
+
+    async def post(self, label, server_number, city, message=None):
+        """One POST /messages through server ``server_number`` (for ``bare``, one
+        PUBLISH of the frame Kirb would send); None if it failed."""
+        if self.design == "bare":
+            return await self.publish(label, server_number, city, message)
         server = self.servers[server_number]
-        body = {"message": MESSAGE_TEMPLATE.format(n=label), "message_type": MESSAGE_TYPE, "location": city}
+        body = {"message": message or MESSAGE_TEMPLATE.format(n=label), "message_type": MESSAGE_TYPE, "location": city}
         headers = {FINGERPRINT_HEADER: f"bench-{self.run_id}-{self.design}-{label}", "User-Agent": BROWSER_USER_AGENT}
         sent_at = time.monotonic()
         try:
-            response = await http.post(f"{server.url}/messages", json=body, headers=headers)
-            response.raise_for_status()
+            response = await post_json(
+                "127.0.0.1", server.port, "/messages", body, headers, self.next_source_address(), POST_TIMEOUT_SECONDS
+            )
+            if response.status >= 300:
+                raise BenchError(f"HTTP {response.status}: {response.body[:200]!r}")
             message_id = response.json()["id"]
         except Exception as error:
-            logger.warning("Post %s to %s failed: %s", label, server.url, error)
+            logger.warning("Post %s to %s failed: %r", label, server.url, error)
+            return None
+        return Post(id=message_id, sent_at=sent_at, city=city, server=server_number,
+                    response_seconds=time.monotonic() - sent_at)
+
+    async def publish(self, label, server_number, city, message):
+        """The bare design's "post": the frame Kirb's /ws would carry, PUBLISHed once."""
+        import uuid
+
+        import redis.asyncio
+
+        from bench.bare import payload
+
+        if self.publisher is None:
+            self.publisher = redis.asyncio.Redis.from_url(self.redis_url)
+        message_id = str(uuid.uuid4())
+        frame = json.dumps({
+            "id": message_id, "browser_id": secrets.token_hex(12), "message": message or MESSAGE_TEMPLATE.format(n=label),
+            "message_type": MESSAGE_TYPE, "timestamp": int(time.time() * SECONDS_TO_MS), "location": city,
+            "has_phone": False,
+        }, ensure_ascii=False, separators=(",", ":"))
+        sent_at = time.monotonic()
+        try:
+            await self.publisher.publish(f"{self.prefix}:bare", payload(city, frame))
+        except Exception as error:
+            logger.warning("Publish %s failed: %s", label, error)
             return None
         return Post(id=message_id, sent_at=sent_at, city=city, server=server_number,
                     response_seconds=time.monotonic() - sent_at)
@@ -655,7 +762,7 @@ class DesignRun:
 
     def result(self, *, specs, connected, connect_failures, connect_seconds, posts, post_count, expected,
                client_results, window_start, window_seconds, window_cpu, idle_cpu, server_cpu_until_drained,
-               redis_cpu, machine_cpu, peak_rss):
+               redis_cpu, machine_cpu, peak_rss, rss_before, rss_with_sockets):
         sent_at = {post.id: post.sent_at for post in posts}
         latencies = []
         per_message = defaultdict(list)
@@ -712,6 +819,9 @@ class DesignRun:
             redis_cpu_percent=redis_cpu,
             machine_cpu_percent=machine_cpu,
             peak_rss_mib=peak_rss,
+            rss_before_sockets_mib=rss_before,
+            rss_with_sockets_mib=rss_with_sockets,
+            rss_per_socket_kib=rss_per_socket_kib(rss_before, rss_with_sockets, len(connected)),
         )
 
 
@@ -757,10 +867,13 @@ def run(config, echo=print):
              "REDIS_URL": redis_url, "REDIS_PREFIX": f"kirbbench-{run_id}", "STATIC_ROOT": str(work_dir / "static")},
             work_dir / "migrate.log",
         )
+        from bench.scenarios import RUNS, describe
+
         for design in config.designs:
-            echo(f"Running {design}: {config.clients} sockets, {config.rate:g} posts/s for {config.duration:g} s ...")
+            echo(f"Running {design}: {describe(config)} ...")
+            run_class = RUNS.get(config.mode, DesignRun)
             results.append(
-                DesignRun(config, design, redis_url=redis_url, database_url=database_url,
+                run_class(config, design, redis_url=redis_url, database_url=database_url,
                           work_dir=work_dir, run_id=run_id).run()
             )
         return results
@@ -778,75 +891,6 @@ def run(config, echo=print):
             echo(f"Logs: {work_dir}")
         else:
             shutil.rmtree(work_dir, ignore_errors=True)
-
-
-# --- Report ----------------------------------------------------------------------------------
-
-
-def _number(value, digits=1):
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def _per_process(values, digits=1):
-    return " + ".join(_number(value, digits) for value in values)
-
-
-def format_report(config, results):
-    """A plain-text table, one column per design, and the kirb/baseline ratios."""
-    rows = [
-        ("socket path", lambda r: r.path),
-        ("sockets connected", lambda r: f"{r.connected} / {r.clients} ({_number(r.connect_seconds)} s)"),
-        ("posts (failed)", lambda r: f"{r.posts} ({r.post_failures})"),
-        ("delivered / expected", lambda r: f"{r.delivered:,} / {r.expected:,}"),
-        ("duplicates, server closes", lambda r: f"{r.duplicates}, {r.closed_by_server}"),
-        ("latency p50 ms", lambda r: _number(r.latency_ms.get("p50"))),
-        ("latency p99 ms", lambda r: _number(r.latency_ms.get("p99"))),
-        ("latency max ms", lambda r: _number(r.latency_ms.get("max"))),
-        ("first socket p50 ms", lambda r: _number(r.first_frame_p50_ms)),
-        ("fan-out spread p50 / max ms", lambda r: f"{_number(r.fanout_spread_ms['p50'])} / {_number(r.fanout_spread_ms['max'])}"),
-        ("POST response p50 ms", lambda r: _number(r.post_response_p50_ms)),
-        ("deliveries / s", lambda r: _number(r.deliveries_per_second, 0)),
-        ("last frame after window s", lambda r: _number(r.late_seconds)),
-        ("server CPU % (a + b)", lambda r: _per_process(r.server_cpu_percent)),
-        ("server CPU % total", lambda r: _number(r.server_cpu_total)),
-        ("server CPU µs per frame", lambda r: _number(r.server_cpu_us_per_frame, 0)),
-        ("idle server CPU % (a + b)", lambda r: _per_process(r.idle_cpu_percent)),
-        ("peak RSS MiB (a, b)", lambda r: ", ".join(_number(value) for value in r.peak_rss_mib)),
-        ("client CPU % (per process)", lambda r: _per_process(r.client_cpu_percent)),
-        ("runner (poster) CPU %", lambda r: _number(r.runner_cpu_percent)),
-        ("redis CPU % (shared)", lambda r: _number(r.redis_cpu_percent)),
-        (f"machine CPU % (of {CPU_COUNT * PERCENT})", lambda r: _number(r.machine_cpu_percent)),
-        ("  of which not this bench", lambda r: _number(r.machine_cpu_percent - r.bench_cpu_total)),
-    ]
-    width = max(len(label) for label, _ in rows)
-    columns = [max(len(result.design), *(len(str(cell(result))) for _, cell in rows)) for result in results]
-    lines = [
-        f"{config.clients} sockets over {SERVER_COUNT} servers, cities {', '.join(config.cities)} "
-        f"(all-cities share {config.all_cities_share:g}), {config.rate:g} posts/s for {config.duration:g} s; "
-        "CPU in % of one core over the posting window.",
-        "",
-        "  ".join([" " * width, *(result.design.rjust(col) for result, col in zip(results, columns))]),
-    ]
-    for label, cell in rows:
-        lines.append("  ".join([label.ljust(width), *(str(cell(result)).rjust(col) for result, col in zip(results, columns))]))
-    by_design = {result.design: result for result in results}
-    if {"kirb", "baseline"} <= by_design.keys():
-        kirb, baseline = by_design["kirb"], by_design["baseline"]
-        lines.append("")
-        if kirb.server_cpu_total:
-            lines.append(f"baseline / kirb server CPU % in the window: {baseline.server_cpu_total / kirb.server_cpu_total:.2f}x")
-        if kirb.server_cpu_us_per_frame and baseline.server_cpu_us_per_frame:
-            ratio = baseline.server_cpu_us_per_frame / kirb.server_cpu_us_per_frame
-            lines.append(f"baseline / kirb server CPU per frame: {ratio:.2f}x")
-        if kirb.latency_ms.get("p99") and baseline.latency_ms.get("p99"):
-            lines.append(f"baseline / kirb p99 latency: {baseline.latency_ms['p99'] / kirb.latency_ms['p99']:.2f}x")
-    return "\n".join(lines)
-
-
-def results_as_json(config, results):
-    return json.dumps(
-        {"config": asdict(config), "results": [asdict(result) for result in results]}, indent=2, default=str
-    )
 
 
 if __name__ == "__main__":

@@ -264,6 +264,14 @@ CHANNEL_LAYERS = {
         },
     }
 }
+# `manage.py bench` only: KIRB_BENCH_CHANNEL_LAYER=pubsub runs the servers of its
+# "tutorial" design on channels_redis' pub/sub layer, the one the Channels tutorial
+# recommends (docs/BENCHMARKS.md). Kirb's hub needs the core layer; never set it in production.
+if env_str("KIRB_BENCH_CHANNEL_LAYER", "core") == "pubsub":
+    CHANNEL_LAYERS["default"] = {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], "prefix": f"{REDIS_PREFIX}:layer"},
+    }
 
 # --- Kirb tunables: one structure, each key overridable as KIRB_<KEY> ----------------
 

@@ -2,27 +2,72 @@
 
 import json
 import os
+import struct
 import subprocess
 import sys
 
 import pytest
 
+from bench.scenarios import close_code
 from kirb_project.instances import BASE_DIR
 from tests.settings import TEST_ENV
 
+BENCH_TIMEOUT_SECONDS = 180
 
-@pytest.mark.parametrize("design", ["kirb", "baseline"])
-def test_bench_delivers_every_frame_and_reports_it(tmp_path, design):
+
+def run_bench(tmp_path, *args):
+    """``manage.py bench ARGS --json``: (stdout, the JSON results)."""
     report = tmp_path / "bench.json"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kirb_project.settings", "DEBUG": "true", "REDIS_URL": TEST_ENV["REDIS_URL"]}
     result = subprocess.run(
-        [sys.executable, "manage.py", "bench", "--clients", "20", "--rate", "4", "--duration", "2",
-         "--design", design, "--json", str(report)],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=180,
+        [sys.executable, "manage.py", "bench", *args, "--json", str(report)],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=BENCH_TIMEOUT_SECONDS,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "delivered / expected" in result.stdout and "latency p99 ms" in result.stdout
-    (run,) = json.loads(report.read_text())["results"]
+    return result.stdout, json.loads(report.read_text())["results"]
+
+
+@pytest.mark.parametrize("design", ["kirb", "tutorial", "bare", "baseline"])
+def test_bench_delivers_every_frame_and_reports_it(tmp_path, design):
+    stdout, (run,) = run_bench(tmp_path, "--clients", "20", "--rate", "4", "--duration", "2", "--design", design)
+    assert "delivered / expected" in stdout and "latency p99 ms" in stdout and "RSS per socket KiB" in stdout
     assert run["design"] == design and run["connected"] == 20 and run["posts"] == 8
     assert run["delivered"] == run["expected"] == 20 * 8
     assert run["duplicates"] == 0
+    assert run["rss_per_socket_kib"] is not None and len(run["server_cpu_percent"]) == 2
+
+
+def test_sockets_only_reports_memory_per_socket_and_health_latency(tmp_path):
+    stdout, results = run_bench(tmp_path, "--sockets-only", "--clients", "20", "--health-requests", "20")
+    assert [run["design"] for run in results] == ["kirb", "tutorial", "bare"]
+    assert "/health p99 ms" in stdout and "RSS per socket KiB" in stdout
+    for run in results:
+        assert run["connected"] == 20 and run["closed_by_server"] == 0 and run["server_count"] == 1
+        assert sum(run["health_statuses"].values()) == 20 and run["health_ms"]["p99"] > 0
+    kirb, tutorial, bare = results
+    assert kirb["health_statuses"] == {"200": 20} and bare["health_statuses"] == {"200": 20}
+
+
+def test_slow_readers_are_followed_while_the_others_get_everything(tmp_path):
+    stdout, (run,) = run_bench(tmp_path, "--slow-readers", "3", "--clients", "4", "--rate", "20", "--duration", "2")
+    assert "slow readers open" in stdout
+    assert run["slow_readers"] == 3 and sum(run["outcomes"].values()) == 3
+    assert run["posts"] == 40 and run["readers_delivered"] == run["readers_expected"] == 4 * 40
+    assert run["timeline"] and all(len(sample) == 3 for sample in run["timeline"])
+    assert any(name.startswith("kirb_websocket_frames_sent_total") for name in run["server_metrics"])
+
+
+def test_posts_only_counts_accepted_posts_under_the_default_limits(tmp_path):
+    stdout, (run,) = run_bench(tmp_path, "--posts-only", "--duration", "2", "--concurrency", "4")
+    assert "accepted / s per instance" in stdout
+    # Each post from its own address and fingerprint: none meets a per-network ceiling.
+    assert run["accepted"] > 0 and set(run["statuses"]) == {"200"}
+    assert run["accepted_per_second"] == pytest.approx(run["accepted"] / run["window_seconds"])
+
+
+def test_close_code_is_read_from_a_server_byte_stream():
+    text = b"\x81\x05hello"
+    close = b"\x88\x02" + struct.pack("!H", 4408)
+    assert close_code(text + close) == 4408
+    assert close_code(text) is None
+    assert close_code(b"\x81\x7e" + struct.pack("!H", 200) + b"x" * 200 + close) == 4408
