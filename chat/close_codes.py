@@ -10,7 +10,7 @@ INTERNAL_ERROR = 1011
 SERVICE_RESTART = 1012  # the instance is draining: reconnect (elsewhere) with since=
 TRY_AGAIN_LATER = 1013  # a dependency is down or the instance is full
 BAD_REQUEST = 4400  # invalid query string (location, since)
-SLOW_CONSUMER = 4408  # the client fell behind its outbox: reconnect with since=
+SLOW_CONSUMER = 4408  # the client stopped reading (WS_MAX_UNSENT_BYTES, or a full outbox): reconnect with since=
 RATE_LIMITED = 4429  # the IP is blocked, or has too many sockets open
 
 

@@ -7,7 +7,6 @@ the process's hub (chat.hub) is, and calls ``deliver`` with already-encoded even
 import asyncio
 import json
 import logging
-import time
 from urllib.parse import parse_qsl
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -16,7 +15,7 @@ from chat import close_codes, events, frame_limits
 from chat import stream as event_log
 from chat.forms import StreamQueryForm
 from chat.hub import get_hub
-from chat.models import is_visible_to
+from chat.models import Message, is_visible_to
 from kirb_project import dbpool, metrics
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import KirbError, as_kirb_error
@@ -26,15 +25,34 @@ logger = logging.getLogger(__name__)
 
 _CLOSE_AFTER_FLUSH = object()  # outbox sentinel: close with 1012 once what precedes it is sent
 
+# Where manage.py serve puts the socket's writer in the scope (kirb_project.server's
+# WEBSOCKET_WRITER_SCOPE_KEY; that module is not imported here: it installs a reactor).
+WRITER_SCOPE_KEY = "kirb.websocket_writer"
+
+_PUBLIC = Message.Visibility.PUBLIC
+
 
 class FeedConsumer(AsyncWebsocketConsumer):
-    """/ws: one bare message object per frame, so the existing krib client parses each."""
+    """/ws: one bare message object per frame, so the existing krib client parses each.
+
+    Under manage.py serve a frame is written to the socket as it is dispatched, through
+    the writer the server puts in the scope (``write_frame``, ``prepare_text``,
+    ``close_now``): no queue, no task, and the server closes a reader that leaves more
+    than WS_MAX_UNSENT_BYTES unsent. Under any other server (runserver, uvicorn) frames
+    go through a bounded outbox (WS_OUTBOX_MAX_FRAMES) and a writer task, made on the
+    first frame.
+    """
 
     channel_layer_alias = None
     stream = "ws"
+    wire_key = "bare_wire"  # where a dispatched event caches its frame for this stream
 
-    writer = None
+    writer = None  # the server's direct writer, if it has one
+    outbox = None
+    write_task = None
     hub = None
+    accepted = False
+    closing = False
     covered_upto = 0  # the newest event id this socket must not get live (see websocket_connect)
 
     async def __call__(self, scope, receive, send):
@@ -48,15 +66,14 @@ class FeedConsumer(AsyncWebsocketConsumer):
             self.release()
 
     def release(self):
-        if self.writer is not None:
-            self.writer.cancel()
+        if self.write_task is not None:
+            self.write_task.cancel()
         if self.hub is not None:
             self.hub.leave(self)
 
     async def websocket_connect(self, message):
         self.identity = self.scope["identity"]
-        self.outbox = asyncio.Queue(maxsize=kirb_setting("WS_OUTBOX_MAX_FRAMES"))
-        self.closing = False
+        self.writer = self.scope.get(WRITER_SCOPE_KEY)
         self.hub = get_hub()
         try:
             self.params = StreamQueryForm.validate(dict(parse_qsl(self.scope["query_string"].decode("latin-1"))))
@@ -71,7 +88,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         self.covered_upto = max(newest_committed, self.hub.newest_known_id)
         self.prepare_stream()
         await self.accept()
-        self.writer = asyncio.create_task(self.write_loop())
+        self.accepted = True
         try:
             await self.hub.join(self, self.params["city_key"])
             await self.start_stream()
@@ -92,7 +109,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
             code = close_codes.INTERNAL_ERROR
         else:
             code = close_codes.for_error(error)
-        if self.writer is None:
+        if not self.accepted:
             await self.accept()
         if error is not None:
             await self.send_error(error)
@@ -102,6 +119,8 @@ class FeedConsumer(AsyncWebsocketConsumer):
         """The krib stream has no error frames: its client parses every frame as a message."""
 
     async def disconnect(self, code):
+        if code == close_codes.SLOW_CONSUMER:  # the server closed it (WS_MAX_UNSENT_BYTES)
+            logger.info("Slow consumer %s: too much unsent, disconnected", self.identity.key[:12])
         self.release()
 
     # --- outgoing ------------------------------------------------------------------------
@@ -110,32 +129,62 @@ class FeedConsumer(AsyncWebsocketConsumer):
         return event["bare"]
 
     def deliver(self, event):
-        """Called by the hub for every event of this socket's feed, in event-id order; never blocks."""
+        """Called by the hub for every event of this socket's feed, in event-id order;
+        never blocks. Returns the frames handed on (0 or 1): the hub counts them."""
         if event["event_id"] <= self.covered_upto:
-            return  # committed before the socket joined (or already in its replay)
+            return 0  # committed before the socket joined (or already in its replay)
         frame = self.frame_for(event)
-        if frame is None or not is_visible_to(
+        if frame is None:
+            return 0
+        if event["visibility"] != _PUBLIC and not is_visible_to(
             self.identity,
             visibility=event["visibility"],
             poster_key=event["poster_key"],
             poster_ip=event["poster_ip"],
         ):
-            return
-        self.enqueue(frame)
-        if event["kind"] == events.MESSAGE:
-            metrics.broadcast_latency_seconds.observe(max(0.0, time.time() - event["published_at"]))
+            return 0
+        return self.write(frame, event)
+
+    def write(self, frame, event=None):
+        """Hand ``frame`` to the socket now, or to the outbox behind what waits there.
+        ``event``: the dispatched event it is from, which caches the frame ready for the
+        wire for every socket of this stream. Returns 1 if taken, 0 if not."""
+        if self.closing:
+            return 0
+        writer = self.writer
+        if writer is not None and self.outbox is None:
+            if event is None:
+                wire = writer.prepare_text(frame)
+            else:
+                wire = event.get(self.wire_key)
+                if wire is None:
+                    wire = event[self.wire_key] = writer.prepare_text(frame)
+            if writer.write_frame(wire):
+                return 1
+            self.closing = True  # closed under us (by the server, or the client)
+            return 0
+        return self.enqueue(frame)
+
+    def send_frame(self, frame):
+        """A frame of this socket's own (a notice, an error), counted here."""
+        if self.write(frame):
+            metrics.websocket_frames_sent_total.labels(stream=self.stream).inc()
 
     def enqueue(self, frame):
-        if self.closing:
-            return
+        if self.outbox is None:
+            self.outbox = asyncio.Queue(maxsize=kirb_setting("WS_OUTBOX_MAX_FRAMES"))
+            self.write_task = asyncio.create_task(self.write_loop())
         try:
             self.outbox.put_nowait(frame)
         except asyncio.QueueFull:
             self.disconnect_slow_consumer()
+            return 0
+        return 1
 
     def disconnect_slow_consumer(self):
         """Dropping silently would leave a gap; closing lets the client resume with since=."""
         metrics.websocket_frames_dropped_total.labels(stream=self.stream).inc()
+        metrics.websocket_slow_consumers_closed_total.labels(bound="outbox_frames").inc()
         logger.info("Slow consumer %s: outbox full, disconnecting", self.identity.key[:12])
         self.closing = True
         asyncio.ensure_future(self.close(code=close_codes.SLOW_CONSUMER))
@@ -143,7 +192,15 @@ class FeedConsumer(AsyncWebsocketConsumer):
     def drain(self):
         """The instance is stopping: flush what is queued, then close with 1012."""
         self.enqueue_notice("draining", "This server is restarting; reconnect to continue.")
+        if self.closing:
+            return
         self.closing = True
+        if self.outbox is None:
+            if self.writer is not None:
+                self.writer.close_now(close_codes.SERVICE_RESTART)  # after what it has written
+            else:
+                asyncio.ensure_future(self.close(code=close_codes.SERVICE_RESTART))
+            return
         try:
             self.outbox.put_nowait(_CLOSE_AFTER_FLUSH)
         except asyncio.QueueFull:  # too far behind to flush: it resumes with since=
@@ -153,7 +210,7 @@ class FeedConsumer(AsyncWebsocketConsumer):
         """The krib stream carries message objects only: no notices."""
 
     async def write_loop(self):
-        sent = metrics.websocket_frames_sent_total.labels(stream=self.stream)
+        """The outbox's writer (servers without a direct writer): the ASGI send may wait."""
         try:
             while True:
                 frame = await self.outbox.get()
@@ -161,7 +218,6 @@ class FeedConsumer(AsyncWebsocketConsumer):
                     await self.close(code=close_codes.SERVICE_RESTART)
                     return
                 await self.send(text_data=frame)
-                sent.inc()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -194,6 +250,7 @@ class EventsConsumer(FeedConsumer):
     """/ws/events: typed envelopes, and ``since=`` replay of what a client missed."""
 
     stream = "events"
+    wire_key = "envelope_wire"
 
     def prepare_stream(self):
         # Set before joining the hub: events dispatched from then on are held back
@@ -225,10 +282,8 @@ class EventsConsumer(FeedConsumer):
             self.covered_upto = max(self.covered_upto, covered_upto)
         except KirbError as error:
             await self.send_error(error)
-        sent = metrics.websocket_frames_sent_total.labels(stream=self.stream)
         for frame in frames:
-            await self.send(text_data=frame)
-            sent.inc()
+            await self.send_replayed(frame)
         metrics.stream_replayed_events_total.inc(len(frames))
         notice = {"code": "replay_complete", "count": len(frames), "truncated": next_since is not None}
         if next_since is not None:
@@ -237,10 +292,20 @@ class EventsConsumer(FeedConsumer):
                 f"More was missed than one replay carries (REPLAY_MAX_MESSAGES). Reconnect with "
                 f"since={next_since} for the next events, or reload the history (GET /messages)."
             )
-        await self.send(text_data=events.envelope(events.NOTICE, notice))
+        await self.send_replayed(events.envelope(events.NOTICE, notice))
+        metrics.websocket_frames_sent_total.labels(stream=self.stream).inc(len(frames) + 1)
         held, self.held, self.replaying = self.held, [], False
-        for event in held:
-            self.deliver(event)
+        delivered = sum(self.deliver(event) for event in held)
+        if delivered:
+            metrics.websocket_frames_sent_total.labels(stream=self.stream).inc(delivered)
+
+    async def send_replayed(self, frame):
+        """A replay is bounded by REPLAY_MAX_MESSAGES, not by WS_MAX_UNSENT_BYTES: the
+        server checks that bound again at the next live frame."""
+        if self.writer is not None:
+            self.writer.write_frame(self.writer.prepare_text(frame), bounded=False)
+        else:
+            await self.send(text_data=frame)
 
     def deliver(self, event):
         if self.replaying:
@@ -248,14 +313,14 @@ class EventsConsumer(FeedConsumer):
             if len(self.held) > kirb_setting("WS_OUTBOX_MAX_FRAMES"):
                 self.held, self.replaying = [], False
                 self.disconnect_slow_consumer()
-            return
-        super().deliver(event)
+            return 0
+        return super().deliver(event)
 
     async def send_error(self, error):
         await self.send(text_data=events.envelope(events.ERROR, error.as_dict()))
 
     def enqueue_notice(self, code, message):
-        self.enqueue(events.envelope(events.NOTICE, {"code": code, "message": message}))
+        self.send_frame(events.envelope(events.NOTICE, {"code": code, "message": message}))
 
     async def receive_text(self, text):
         try:
@@ -263,12 +328,12 @@ class EventsConsumer(FeedConsumer):
         except ValueError:
             frame = None
         if isinstance(frame, dict) and frame.get("type") == "ping":
-            self.enqueue(events.envelope(events.NOTICE, {"code": "pong"}))
+            self.send_frame(events.envelope(events.NOTICE, {"code": "pong"}))
             return
         metrics.websocket_frames_rejected_total.labels(reason="invalid").inc()
         if not frame_limits.for_socket(self).allow_error_reply():
             return  # counted, not answered: a flood of junk must not make us write megabytes
-        self.enqueue(
+        self.send_frame(
             events.envelope(
                 events.ERROR,
                 {"error": "invalid_frame", "message": 'The only frame a client may send is {"type": "ping"}.'},

@@ -24,6 +24,7 @@ re-joins and rebuilds what was lost, and reports ``recovering`` until it succeed
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 
 from channels.layers import get_channel_layer
@@ -287,12 +288,23 @@ class Hub:
                 self._dispatch_ahead()
 
     def _dispatch(self, event):
+        """Hand ``event`` to each local socket of its feed; the metrics move once per
+        event and stream (frames sent, and the time from commit to the last socket),
+        not once per socket."""
         self.next_event_id = event["event_id"] + 1
-        targets = self._feeds.get("", set())
-        if event.get("city_key"):
-            targets = targets | self._feeds.get(event["city_key"], set())
-        for socket in list(targets):
-            socket.deliver(event)
+        everywhere = self._feeds.get("")
+        city = self._feeds.get(event["city_key"]) if event.get("city_key") else None
+        sent = defaultdict(int)  # stream -> frames handed to its sockets
+        for targets in (everywhere, city):
+            if targets:
+                # A copy: a socket closed under its write leaves the hub at once.
+                for socket in tuple(targets):
+                    if socket.deliver(event):
+                        sent[socket.stream] += 1
+        for stream_name, count in sent.items():
+            metrics.websocket_frames_sent_total.labels(stream=stream_name).inc(count)
+            if event["kind"] == events.MESSAGE:
+                metrics.broadcast_latency_seconds.observe(max(0.0, time.time() - event["published_at"]))
 
     # --- drain ---------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ contact_reveals_total = Counter("contact_reveals_total", "Phone numbers revealed
 
 broadcast_latency_seconds = Histogram(
     "kirb_broadcast_latency_seconds",
-    "From a message's commit to its frame being queued for a local socket.",
+    "From a message's commit to its frame being written to the last local socket of a stream (one observation per message and stream).",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 websocket_frames_sent_total = Counter(
@@ -28,6 +28,14 @@ websocket_frames_dropped_total = Counter(
     "Frames not delivered because a socket's outbox was full (slow consumer).",
     ["stream"],
 )
+websocket_slow_consumers_closed_total = Counter(
+    "kirb_websocket_slow_consumers_closed_total",
+    "Sockets closed with 4408 for falling behind: over WS_MAX_UNSENT_BYTES unsent (manage.py "
+    "serve), or over WS_OUTBOX_MAX_FRAMES queued (other servers), by bound.",
+    ["bound"],
+)
+for _bound in ("unsent_bytes", "outbox_frames"):
+    websocket_slow_consumers_closed_total.labels(bound=_bound)
 websocket_frames_rejected_total = Counter(
     "kirb_websocket_frames_rejected_total",
     "Incoming WebSocket frames refused (malformed, binary, oversized, over the rate).",

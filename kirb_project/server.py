@@ -13,16 +13,18 @@ import json
 import logging
 import resource
 import signal
+import socket
 
 from daphne import server as daphne_server
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from django.conf import settings
-from twisted.internet import reactor
+from twisted.internet import reactor, tcp
 from twisted.internet.protocol import Protocol
 from twisted.protocols.policies import ProtocolWrapper
 
+from chat import close_codes
 from kirb_project import lifecycle, metrics
 from kirb_project.conf import kirb_setting
 from kirb_project.errors import PayloadTooLarge, RateLimited, RequestTimeout
@@ -42,6 +44,13 @@ CONNECTION_CAP_RETRY_AFTER_SECONDS = 5
 REFUSAL_LINGER_SECONDS = 1
 # How often a WebSocket that stopped reading (its application is behind) checks again.
 BACKLOG_POLL_SECONDS = 0.01
+# Where a WebSocket's scope carries its KirbWebSocketProtocol, for the consumers' direct
+# writes (chat.consumers reads the same key; absent under any other server).
+WEBSOCKET_WRITER_SCOPE_KEY = "kirb.websocket_writer"
+# RFC 6455 framing of a server's (unmasked, unfragmented) text message.
+_FIN_TEXT = 0x81
+_LENGTH_7_MAX, _LENGTH_16_MAX = 125, 0xFFFF
+_LENGTH_16, _LENGTH_64 = 126, 127
 
 
 def error_bytes(status_line, error):
@@ -54,16 +63,40 @@ def error_bytes(status_line, error):
     )
 
 
+def frame_text(text):
+    """``text`` as one WebSocket text frame, ready for the wire: an event going to many
+    sockets is framed once (autobahn would frame it again for each)."""
+    payload = text.encode()
+    length = len(payload)
+    if length <= _LENGTH_7_MAX:
+        header = bytes((_FIN_TEXT, length))
+    elif length <= _LENGTH_16_MAX:
+        header = bytes((_FIN_TEXT, _LENGTH_16)) + length.to_bytes(2, "big")
+    else:
+        header = bytes((_FIN_TEXT, _LENGTH_64)) + length.to_bytes(8, "big")
+    return header + payload
+
+
 class KirbWebSocketProtocol(WebSocketProtocol):
-    """daphne's WebSocket protocol, able to send the RFC 6455 server close codes, and
-    reading a socket no faster than its application takes the frames.
+    """daphne's WebSocket protocol, able to send the RFC 6455 server close codes,
+    reading a socket no faster than its application takes the frames, closing a reader
+    that lets more than WS_MAX_UNSENT_BYTES pile up, and writing pre-framed messages
+    straight to the socket.
 
     autobahn's ``sendClose`` lets applications use only 1000 and 3000-4999, so daphne
     turns a close with 1003, 1009, 1012 or 1013 into an exception (and the client sees
     1011). ``sendCloseFrame`` is the same call without that check.
+
+    daphne's ``send`` never waits for the client: what the kernel does not take piles up
+    in Twisted's write buffer. Every write here checks that pile, whichever path it takes
+    (a consumer's ASGI ``send`` or ``write_frame``), so the bound holds for any application.
     """
 
     backlog_paused = False
+    slow_reader_closed = False
+    _descriptor = None  # the Twisted TCP connection whose buffer holds what is unsent
+    _direct = None  # that connection when nothing stands between it and us but plain relays
+    _max_unsent_bytes = None
 
     def serverClose(self, code=None):
         self.sendCloseFrame(code=1000 if code is None else code, isReply=False)
@@ -106,6 +139,136 @@ class KirbWebSocketProtocol(WebSocketProtocol):
         self.backlog_paused = False
         self.transport.resumeProducing()
         self.consumeData()
+
+    # --- writing: the consumers' direct path, and the bound on unsent bytes ----------
+
+    prepare_text = staticmethod(frame_text)
+
+    def write_frame(self, frame, bounded=True):
+        """Write a frame from ``prepare_text`` now; False if the socket is not open.
+
+        With nothing buffered the frame goes straight to the kernel: Twisted's
+        ``write`` would buffer it and register the socket as a writer with the event
+        loop, to unregister it once the loop has sent it, for every frame. ``bounded``
+        False: a burst the application has bounded itself (a since= replay) is not
+        checked against WS_MAX_UNSENT_BYTES; the next write is.
+        """
+        if self.state != self.STATE_OPEN:
+            return False
+        direct = self._direct_connection()
+        if (
+            direct is not None
+            and not direct._tempDataLen
+            and direct.offset >= len(direct.dataBuffer)
+            and not self.send_queue  # autobahn's own delayed writes go first
+            and direct.connected
+            and not direct.disconnecting
+        ):
+            sent = direct.writeSomeData(frame)
+            if isinstance(sent, int) and sent > 0:
+                if sent == len(frame):
+                    return True
+                frame = frame[sent:]
+            # Else the kernel took nothing, or the connection failed: Twisted's write
+            # buffers it, and its next attempt reports the failure.
+        self.transport.write(frame)
+        if bounded:
+            self.enforce_unsent_bound()
+        return True
+
+    def close_now(self, code):
+        """Close with ``code`` after what is already written (the consumers' drain)."""
+        if self.state == self.STATE_OPEN:
+            self.serverClose(code)
+
+    def connectionMade(self):
+        super().connectionMade()
+        descriptor = self._buffering_descriptor()
+        sock = getattr(descriptor, "socket", None)
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # Fixed, not autotuned: Linux grows a socket's send buffer up to tcp_wmem's
+            # maximum (4 MiB, at once over loopback), kernel memory that would hold a
+            # reader's backlog out of sight of WS_MAX_UNSENT_BYTES.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, kirb_setting("WS_SEND_BUFFER_BYTES"))
+
+    def sendData(self, data, sync=False, chopsize=None):
+        super().sendData(data, sync, chopsize)
+        self.enforce_unsent_bound()
+
+    def unsent_bytes(self):
+        """What Twisted holds for this socket because the kernel would not take it."""
+        descriptor = self._buffering_descriptor()
+        if descriptor is None or descriptor.dataBuffer is None:
+            return 0
+        return len(descriptor.dataBuffer) - descriptor.offset + descriptor._tempDataLen
+
+    def enforce_unsent_bound(self):
+        if self.slow_reader_closed or self.state == self.STATE_CLOSED:
+            return
+        if self._max_unsent_bytes is None:
+            self._max_unsent_bytes = kirb_setting("WS_MAX_UNSENT_BYTES")
+        unsent = self.unsent_bytes()
+        if unsent > self._max_unsent_bytes:
+            self.close_slow_reader(unsent)
+
+    def close_slow_reader(self, unsent):
+        """Close with 4408 (the client resumes with since=) and drop what it never read.
+
+        The close frame waits behind the unread data, so the reader will not see it
+        while it is not reading: autobahn's close-handshake timeout (closeHandshakeTimeout,
+        1 s) aborts the connection, which frees the buffer; a socket already closing is
+        aborted at once. The application gets websocket.disconnect with 4408.
+        """
+        self.slow_reader_closed = True
+        metrics.websocket_slow_consumers_closed_total.labels(bound="unsent_bytes").inc()
+        logger.info(
+            "Slow WebSocket reader on %s: %d bytes unsent (bound %d), closing with %d",
+            getattr(self, "path", b"?").decode("ascii", "replace"), unsent, self._max_unsent_bytes,
+            close_codes.SLOW_CONSUMER,
+        )
+        if self.state == self.STATE_OPEN:
+            self.sendCloseFrame(code=close_codes.SLOW_CONSUMER, isReply=False)
+        else:
+            self.dropConnection(abort=True)
+
+    def onClose(self, wasClean, code, reason):
+        if self.slow_reader_closed:
+            code = close_codes.SLOW_CONSUMER  # the reader never answered our close
+        super().onClose(wasClean, code, reason)
+
+    def connectionLost(self, reason):
+        # What was never sent can never be: release it now rather than when daphne
+        # reaps this protocol (after its application ends, up to a second later).
+        descriptor = self._buffering_descriptor()
+        super().connectionLost(reason)
+        if descriptor is not None:
+            descriptor.dataBuffer, descriptor.offset = b"", 0
+            descriptor._tempDataBuffer, descriptor._tempDataLen = [], 0
+
+    def _buffering_descriptor(self):
+        """The TCP connection under our relays (and TLS, if any): its buffer is the pile."""
+        if self._descriptor is None:
+            transport = self.transport
+            while isinstance(transport, ProtocolWrapper):
+                transport = transport.transport
+            if hasattr(transport, "_tempDataLen"):
+                self._descriptor = transport
+                self._direct = transport if self._relays_only() and isinstance(transport, tcp.Connection) else False
+        return self._descriptor
+
+    def _direct_connection(self):
+        if self._direct is None:
+            self._buffering_descriptor()
+        return self._direct or None
+
+    def _relays_only(self):
+        """Only wrappers that pass bytes through unchanged (not TLS) between us and TCP."""
+        transport = self.transport
+        while isinstance(transport, ProtocolWrapper):
+            if type(transport) is not _CountedConnection:
+                return False
+            transport = transport.transport
+        return True
 
 
 class KirbWebRequest(WebRequest):
@@ -284,6 +447,11 @@ class KirbServer(daphne_server.Server):
     def listen_success(self, port):
         self.ports.append(port)
         super().listen_success(port)
+
+    def create_application(self, protocol, scope):
+        if isinstance(protocol, KirbWebSocketProtocol):
+            scope[WEBSOCKET_WRITER_SCOPE_KEY] = protocol
+        return super().create_application(protocol, scope)
 
     def stop_listening(self):
         for port in self.ports:

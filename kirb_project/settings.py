@@ -310,6 +310,15 @@ KIRB_DEFAULTS = {
     # WebSockets: a socket's queue of frames not yet written. A reader this far behind
     # is disconnected (and told to resume with since=) rather than grow memory.
     "WS_OUTBOX_MAX_FRAMES": 256,
+    # Bytes a socket may leave unsent (the kernel would not take them: the client stopped
+    # reading) before it is closed with 4408 and its buffer dropped; it resumes with
+    # since=. The real bound under manage.py serve (the outbox above applies under
+    # other servers). Above a full since= replay (REPLAY_MAX_MESSAGES frames) in practice.
+    "WS_MAX_UNSENT_BYTES": 1024 * 1024,
+    # The kernel's share of a socket's unsent bytes (SO_SNDBUF; Linux doubles it),
+    # fixed so that it cannot autotune to megabytes per slow reader. Ample for a feed:
+    # what does not fit waits in the server, within WS_MAX_UNSENT_BYTES.
+    "WS_SEND_BUFFER_BYTES": 64 * 1024,
     # Clients have nothing large to send; anything bigger is abuse.
     "WS_MAX_INCOMING_FRAME_BYTES": 4096,
     # Frames a client may send per window on one socket (the page pings every 30 s);

@@ -1,12 +1,13 @@
 """The per-process hub against the real Redis channel layer, in this process."""
 
 import asyncio
+import socket
 
 import pytest
 from django.db import transaction
 from prometheus_client import REGISTRY
 
-from chat import events, stream
+from chat import close_codes, events, stream
 from chat.consumers import FeedConsumer
 from chat.hub import Hub
 from chat.models import Message, StreamEvent
@@ -94,38 +95,88 @@ async def ghost_scenario():
     hub.leave(alive)
 
 
-class StandInTransport:
-    """Stands in for daphne's send: daphne buffers without backpressure, so a real slow
-    reader never fills the outbox over loopback; here the writer is simply not started."""
+# --- the outbox: the slow-reader bound under servers without a direct writer ---------------
+#
+# Under manage.py serve the server itself closes a reader over WS_MAX_UNSENT_BYTES
+# (tests/ops/test_slow_readers.py, real processes). Under other ASGI servers the
+# consumer queues frames for an ASGI ``send`` that waits while the client is not
+# reading, and closes at WS_OUTBOX_MAX_FRAMES. No such server is installed here, so
+# this ``send`` plays one (a mock of the server, over a real socket): it writes each
+# frame to a real loopback TCP connection whose client never reads, and awaits the
+# drain, as uvicorn's does, so it really blocks once the buffers are full.
 
-    def __init__(self):
-        self.sent = []
+OUTBOX_FRAMES = 4
+BIG_FRAME = "x" * 16384
+
+
+class BlockingSend:
+    """An ASGI send writing to a real socket that nobody reads; records closes."""
+
+    def __init__(self, stream_writer):
+        self.stream_writer = stream_writer
+        self.frames_written = 0
+        self.closes = []
 
     async def __call__(self, message):
-        self.sent.append(message)
+        if message["type"] == "websocket.close":
+            self.closes.append(message["code"])
+        elif message["type"] == "websocket.send":
+            self.stream_writer.write(message["text"].encode())
+            await self.stream_writer.drain()
+            self.frames_written += 1
 
 
-def test_a_full_outbox_disconnects_the_slow_socket_and_counts_the_drop():
-    asyncio.run(slow_consumer_scenario())
+def big_event(event_id):
+    return {
+        "kind": events.MESSAGE, "visibility": "public", "poster_key": "k", "poster_ip": "192.0.2.9",
+        "bare": BIG_FRAME, "published_at": 0, "event_id": event_id,
+    }
 
 
-async def slow_consumer_scenario():
+@pytest.fixture
+def small_outbox(settings):
+    settings.KIRB = {**settings.KIRB, "WS_OUTBOX_MAX_FRAMES": OUTBOX_FRAMES}
+
+
+def test_without_a_direct_writer_a_reader_that_stops_reading_is_closed_at_a_full_outbox(small_outbox):
+    asyncio.run(full_outbox_scenario())
+
+
+async def full_outbox_scenario():
+    accepted = asyncio.get_running_loop().create_future()
+    listener = await asyncio.start_server(lambda r, w: accepted.set_result(w), "127.0.0.1", 0)
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect(listener.sockets[0].getsockname())  # and never reads
+    stream_writer = await accepted
+    stream_writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    send = BlockingSend(stream_writer)
     consumer = FeedConsumer()
     consumer.identity = build_identity("192.0.2.1", "reader")
-    consumer.outbox = asyncio.Queue(maxsize=2)
-    consumer.closing = False
-    consumer.base_send = StandInTransport()
-    dropped_before = REGISTRY.get_sample_value("kirb_websocket_frames_dropped_total", {"stream": "ws"}) or 0
-    event = {
-        "kind": events.MESSAGE, "visibility": "public", "poster_key": "k", "poster_ip": "192.0.2.9",
-        "bare": "{}", "published_at": 0, "event_id": 1,
-    }
-    for _ in range(4):
-        consumer.deliver(event)
-    await asyncio.sleep(0)  # let the scheduled close run
-    assert consumer.outbox.qsize() == 2
-    assert consumer.base_send.sent == [{"type": "websocket.close", "code": 4408}]
-    assert REGISTRY.get_sample_value("kirb_websocket_frames_dropped_total", {"stream": "ws"}) == dropped_before + 1
+    consumer.base_send = send
+    dropped = REGISTRY.get_sample_value("kirb_websocket_frames_dropped_total", {"stream": "ws"}) or 0
+    closed = REGISTRY.get_sample_value("kirb_websocket_slow_consumers_closed_total", {"bound": "outbox_frames"})
+    try:
+        event_id = 0
+        while not consumer.closing:
+            assert event_id < 10_000, "the outbox never filled"
+            event_id += 1
+            consumer.deliver(big_event(event_id))
+            await asyncio.sleep(0)  # the writer task runs until the send blocks
+        await wait_for(lambda: send.closes)
+        assert send.closes == [close_codes.SLOW_CONSUMER]
+        assert consumer.outbox.qsize() == OUTBOX_FRAMES  # bounded: nothing was queued past it
+        assert send.frames_written > 0  # the send did write until the socket's buffers filled
+        assert consumer.deliver(big_event(event_id + 1)) == 0  # closing: takes nothing more
+        assert REGISTRY.get_sample_value("kirb_websocket_frames_dropped_total", {"stream": "ws"}) == dropped + 1
+        assert REGISTRY.get_sample_value(
+            "kirb_websocket_slow_consumers_closed_total", {"bound": "outbox_frames"}
+        ) == closed + 1
+    finally:
+        consumer.release()
+        client.close()
+        stream_writer.transport.abort()
+        listener.close()
 
 
 async def wait_for(condition, timeout=5):
