@@ -24,16 +24,16 @@ run: export DEBUG ?= true
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) -m kirb_project.embedded_redis $(PY) manage.py serve
+	$(PY) -m devtools.embedded_redis $(PY) manage.py serve
 
 # Three instances behind Debian's nginx on http://127.0.0.1:8080, with the nginx config
 # docker-compose.yml uses (docs/DEPLOY.md). Ctrl-C drains them and stops everything.
 cluster: export DEBUG ?= true
 cluster: install
-	$(PY) -m kirb_project.cluster $(CLUSTER_ARGS)
+	$(PY) -m devtools.cluster $(CLUSTER_ARGS)
 
 test: install
-	$(PY) -m kirb_project.embedded_redis $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m devtools.embedded_redis $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

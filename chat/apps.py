@@ -7,7 +7,7 @@ class ChatConfig(AppConfig):
 
     def ready(self):
         from chat import hub, services
-        from kirb_project import lifecycle
+        from core import lifecycle
         from security.signals import reports_dismissed
 
         reports_dismissed.connect(services.restore_after_dismissal, dispatch_uid="chat.restore_after_dismissal")

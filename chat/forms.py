@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 
 from chat.cities import clean_city
 from chat.models import Message
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import InvalidInput
+from core.conf import kirb_setting
+from core.errors import InvalidInput
 from security.identity import is_valid_fingerprint
 
 _PHONE_SEPARATORS_RE = re.compile(r"[\s().-]")

@@ -8,7 +8,7 @@ more than it reads. The consumers apply these on every incoming frame.
 import collections
 import time
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 
 
 class IncomingFrameLimit:

@@ -30,9 +30,9 @@ from collections import defaultdict
 from channels.layers import get_channel_layer
 
 from chat import events, stream
-from kirb_project import dbpool, lifecycle, metrics, outages
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import RateLimited, ServiceUnavailable
+from core import dbpool, lifecycle, metrics, outages
+from core.conf import kirb_setting
+from core.errors import RateLimited, ServiceUnavailable
 from security import moderation, store
 
 logger = logging.getLogger(__name__)
@@ -349,7 +349,7 @@ _hub = None
 
 
 async def drain_current():
-    """SIGTERM (kirb_project.lifecycle): drain this process's hub, if one started."""
+    """SIGTERM (core.lifecycle): drain this process's hub, if one started."""
     if _hub is not None:
         await _hub.drain()
 

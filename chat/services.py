@@ -14,9 +14,9 @@ from django.utils import timezone
 from chat import events, stats, stream
 from chat.forms import HistoryQueryForm, PostMessageForm, ReportForm
 from chat.models import Message
-from kirb_project import metrics
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import InvalidInput, NotFound
+from core import metrics
+from core.conf import kirb_setting
+from core.errors import InvalidInput, NotFound
 from security import policy, reports
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from chat.cities import city_key
 from chat.forms import CityStatsQueryForm, TrackVisitorForm
 from chat.models import CityView, CityVisit, Message
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 from security import policy
 
 logger = logging.getLogger(__name__)

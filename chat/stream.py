@@ -18,8 +18,8 @@ from django.db.models import F, Max
 
 from chat import events
 from chat.models import Message, StreamCounter, StreamEvent
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import NotFound
+from core.conf import kirb_setting
+from core.errors import NotFound
 
 logger = logging.getLogger(__name__)
 

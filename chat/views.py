@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import services, stats
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import KirbError, InvalidInput, error_response
+from core.conf import kirb_setting
+from core.errors import KirbError, InvalidInput, error_response
 
 
 class MethodNotAllowed(KirbError):

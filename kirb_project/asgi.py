@@ -16,12 +16,20 @@ from kirb_project.health import HealthCheck  # noqa: E402
 from kirb_project.metrics_view import MetricsEndpoint  # noqa: E402
 from security.middleware import WebSocketIdentityMiddleware, WebSocketOriginMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        # /health and /metrics are answered before Django: fast while Django is busy, and
-        # without its ALLOWED_HOSTS check (load balancers and scrapers address an
-        # instance by its own name or IP).
-        "http": MetricsEndpoint(HealthCheck(django_asgi_app)),
-        "websocket": WebSocketOriginMiddleware(WebSocketIdentityMiddleware(URLRouter(websocket_urlpatterns))),
-    }
-)
+
+
+def build_application(websocket_routes):
+    """Kirb's application serving ``websocket_routes`` (the bench adds one of its own:
+    devtools/bench/asgi.py)."""
+    return ProtocolTypeRouter(
+        {
+            # /health and /metrics are answered before Django: fast while Django is busy,
+            # and without its ALLOWED_HOSTS check (load balancers and scrapers address an
+            # instance by its own name or IP).
+            "http": MetricsEndpoint(HealthCheck(django_asgi_app)),
+            "websocket": WebSocketOriginMiddleware(WebSocketIdentityMiddleware(URLRouter(websocket_routes))),
+        }
+    )
+
+
+application = build_application(websocket_urlpatterns)

@@ -14,8 +14,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from kirb_project import lifecycle, outages
-from kirb_project.conf import kirb_setting
+from core import lifecycle, outages
+from core.conf import kirb_setting
 
 PATH = "/health"
 # Liveness for orchestrators: the process answers. Not tied to Redis or the database,

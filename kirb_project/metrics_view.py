@@ -22,7 +22,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from prometheus_client import multiprocess
 
-from kirb_project.errors import PolicyViolation, error_response
+from core.errors import PolicyViolation, error_response
 from security.identity import client_ip, ip_in_networks, request_peer_and_headers, scope_peer_and_headers
 
 PATH = "/metrics"

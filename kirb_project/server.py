@@ -25,9 +25,10 @@ from twisted.internet.protocol import Protocol
 from twisted.protocols.policies import ProtocolWrapper
 
 from chat import close_codes
-from kirb_project import lifecycle, metrics
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import PayloadTooLarge, RateLimited, RequestTimeout
+from chat.consumers import WRITER_SCOPE_KEY
+from core import lifecycle, metrics
+from core.conf import kirb_setting
+from core.errors import PayloadTooLarge, RateLimited, RequestTimeout
 from security.identity import parse_ip, peer_is_trusted
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,6 @@ CONNECTION_CAP_RETRY_AFTER_SECONDS = 5
 REFUSAL_LINGER_SECONDS = 1
 # How often a WebSocket that stopped reading (its application is behind) checks again.
 BACKLOG_POLL_SECONDS = 0.01
-# Where a WebSocket's scope carries its KirbWebSocketProtocol, for the consumers' direct
-# writes (chat.consumers reads the same key; absent under any other server).
-WEBSOCKET_WRITER_SCOPE_KEY = "kirb.websocket_writer"
 # RFC 6455 framing of a server's (unmasked, unfragmented) text message.
 _FIN_TEXT = 0x81
 _LENGTH_7_MAX, _LENGTH_16_MAX = 125, 0xFFFF
@@ -450,7 +448,7 @@ class KirbServer(daphne_server.Server):
 
     def create_application(self, protocol, scope):
         if isinstance(protocol, KirbWebSocketProtocol):
-            scope[WEBSOCKET_WRITER_SCOPE_KEY] = protocol
+            scope[WRITER_SCOPE_KEY] = protocol  # chat.consumers writes through it
         return super().create_application(protocol, scope)
 
     def stop_listening(self):

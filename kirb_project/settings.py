@@ -8,6 +8,7 @@ false) refuses to start without a real ``SERVER_SECRET``.
 import datetime
 import hashlib
 import hmac
+import importlib.util
 import ipaddress
 import socket
 from pathlib import Path
@@ -20,7 +21,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
-from kirb_project.env import (
+from core.env import (
     env_bool,
     env_float,
     env_int,
@@ -123,7 +124,12 @@ INSTALLED_APPS = [
     "django_prometheus",
     "security",
     "chat",
+    "kirb_project",  # the wiring's own commands: manage.py serve
 ]
+# Development tooling (manage.py bench and soak): a checkout has it, the production
+# image does not (.dockerignore), and nothing the image runs imports it.
+if importlib.util.find_spec("devtools") is not None:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
@@ -138,14 +144,15 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "security.middleware.IdentityMiddleware",
     "security.middleware.AdminAllowlistMiddleware",
-    "kirb_project.errors.KirbErrorMiddleware",
+    "core.errors.KirbErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its answer.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kirb_project.urls"
-ASGI_APPLICATION = "kirb_project.asgi.application"
+# What `manage.py serve` runs; the bench's servers run devtools.bench.asgi.application.
+ASGI_APPLICATION = env_str("KIRB_ASGI_APPLICATION", "kirb_project.asgi.application")
 APPEND_SLASH = False
 
 TEMPLATES = [
@@ -173,10 +180,10 @@ DATABASES = {
     )
 }
 # django-prometheus' wrappers of the same backends count queries and their latency;
-# for PostgreSQL, kirb_project.dbdeadline adds client-side deadlines to its wrapper.
+# for PostgreSQL, core.dbdeadline adds client-side deadlines to its wrapper.
 _INSTRUMENTED_ENGINES = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-    "django.db.backends.postgresql": "kirb_project.dbdeadline",
+    "django.db.backends.postgresql": "core.dbdeadline",
 }
 # Bounded waits (issue 11): a hung or locked database must answer 503 in about a
 # second or two, well under HTTP_TIMEOUT_SECONDS, not hold a request (and the thread
@@ -345,7 +352,7 @@ KIRB_DEFAULTS = {
     # checks, catch-up): a slow query holds one of them, not every handshake.
     "WS_DB_THREADS": 8,
     # During a dependency outage: one log line when it starts, then a reminder at most
-    # this often, and one when it ends (kirb_project/outages.py).
+    # this often, and one when it ends (core/outages.py).
     "OUTAGE_REMINDER_SECONDS": 60,
     # /health gives each dependency this long to answer before calling it down.
     "HEALTH_TIMEOUT_SECONDS": 1.0,
@@ -475,8 +482,10 @@ if len(KIRB["IP_RISK_REPORT_THRESHOLDS"]) != 5 or len(KIRB["IP_RISK_POST_COOLDOW
 # Retention has its own, shorter variable name, as operators of the old server used it.
 KIRB["MESSAGE_RETENTION_HOURS"] = env_int("MESSAGE_RETENTION_HOURS", 48)
 
-# Serve /ws/baseline, the per-socket design `manage.py bench` compares the hub with.
-KIRB_BENCH_BASELINE_ROUTE = env_bool("KIRB_BENCH_BASELINE_ROUTE", False)
+# Also publish every event to its city's channel-layer group, where one member per
+# socket listens: the Channels tutorial's design, which `manage.py bench` compares the
+# hub with. Kirb's own hubs listen only to the all-cities group.
+PUBLISH_CITY_GROUPS = env_bool("KIRB_PUBLISH_CITY_GROUPS", False)
 
 # Request bodies are small JSON documents; anything larger is refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 16 * 1024)

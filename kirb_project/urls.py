@@ -9,7 +9,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
 ]
 
-handler400 = "kirb_project.errors.bad_request"
-handler403 = "kirb_project.errors.permission_denied"
-handler404 = "kirb_project.errors.page_not_found"
-handler500 = "kirb_project.errors.server_error"
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"

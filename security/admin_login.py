@@ -7,7 +7,7 @@ import logging
 
 from django.conf import settings
 
-from kirb_project.errors import RateLimited, error_response
+from core.errors import RateLimited, error_response
 from security.identity import identity_for_request
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import logging
 
 from django.utils import timezone
 
-from kirb_project import metrics
+from core import metrics
 
 logger = logging.getLogger("kirb.security")
 

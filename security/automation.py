@@ -8,7 +8,7 @@ The TLS fingerprint (JA3/JA4) is believed only from a trusted load balancer
 from functools import lru_cache
 from pathlib import Path
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

@@ -12,8 +12,8 @@ import logging
 
 from django.utils import timezone
 
-from kirb_project import metrics
-from kirb_project.conf import kirb_setting
+from core import metrics
+from core.conf import kirb_setting
 from security import enforcement, store
 from security.models import IPBlock, Reason
 

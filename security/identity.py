@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 
 UNKNOWN_FINGERPRINT = "unknown"
 FINGERPRINT_RE = re.compile(r"[A-Za-z0-9._:-]+")

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from redis.exceptions import RedisError
 
-from kirb_project.errors import KirbError, NotFound, error_response
+from core.errors import KirbError, NotFound, error_response
 from security import policy
 from security.identity import identity_for_request, identity_for_scope, ip_in_networks
 

@@ -8,9 +8,9 @@ import enum
 from contextlib import contextmanager
 from functools import lru_cache
 
-from kirb_project import metrics
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import PolicyViolation, RateLimited
+from core import metrics
+from core.conf import kirb_setting
+from core.errors import PolicyViolation, RateLimited
 from security import audit, automation, blocks, profiler, ratelimit, reputation, shadowban, store
 from security.content_filter import ContentFilter, FilterConfig
 from security.models import Reason

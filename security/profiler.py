@@ -8,8 +8,8 @@ shadowbans and cools down the composite key; the network is blocked only when se
 keys on it trip (security.blocks.record_offender).
 """
 
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import RateLimited
+from core.conf import kirb_setting
+from core.errors import RateLimited
 from security import audit, blocks, shadowban, store
 from security.models import Reason
 

@@ -2,8 +2,8 @@
 
 import uuid
 
-from kirb_project.conf import kirb_setting
-from kirb_project.errors import RateLimited
+from core.conf import kirb_setting
+from core.errors import RateLimited
 from security import audit, blocks, store
 from security.models import Reason
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 from security import moderation, reputation, shadowban, signals, store
 from security.identity import is_missing_fingerprint
 from security.models import ModerationCase, Reason, Report, Shadowban

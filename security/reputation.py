@@ -8,7 +8,7 @@ inventing fingerprints counts once, however many reports it files.
 
 from dataclasses import dataclass
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 from security import store
 from security.identity import network_of
 

@@ -9,7 +9,7 @@ import logging
 
 from django.utils import timezone
 
-from kirb_project import metrics
+from core import metrics
 from security import enforcement, store
 from security.models import Shadowban
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from kirb_project.instances import ServerProcess
+from devtools.instances import ServerProcess
 from security import store
 from tests.settings import TEST_ENV
 

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
-from kirb_project.embedded_redis import ensure_redis
+from devtools.embedded_redis import ensure_redis
 
 
 def _with_db_index(url, index):
@@ -55,5 +55,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 
 # The test process administers databases (CREATE/DROP DATABASE force a checkpoint on a
 # shared server) rather than serving requests: no client-side deadline here. The
-# servers it starts keep theirs (kirb_project.dbdeadline; tests/ops/test_database_faults.py).
+# servers it starts keep theirs (core.dbdeadline; tests/ops/test_database_faults.py).
 DATABASE_QUERY_DEADLINE_SECONDS = 0

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from bench.scenarios import close_code
-from kirb_project.instances import BASE_DIR
+from devtools.bench.scenarios import close_code
+from devtools.instances import BASE_DIR
 from tests.settings import TEST_ENV
 
 BENCH_TIMEOUT_SECONDS = 180

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from chat.models import Message
-from kirb_project.embedded_redis import free_port
-from kirb_project.instances import BASE_DIR
+from devtools.embedded_redis import free_port
+from devtools.instances import BASE_DIR
 from security import blocks, shadowban, store
 from security.models import IPBlock, Reason, Report, Shadowban
 from tests.clients import Browser, Socket, key_of, new_fingerprint, new_ip, visible_ids

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import redis
 
-from kirb_project.embedded_redis import EmbeddedRedis, redis_answers
+from devtools.embedded_redis import EmbeddedRedis, redis_answers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

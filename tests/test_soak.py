@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from bench.soak import EXIT_GROWTH, EXIT_OK, Sample, slope_per_minute
-from kirb_project.instances import BASE_DIR
+from devtools.bench.soak import EXIT_GROWTH, EXIT_OK, Sample, slope_per_minute
+from devtools.instances import BASE_DIR
 from tests.settings import TEST_ENV
 
 DELIVERY_LINE = re.compile(r"delivery: (\d+) / (\d+) owed frames arrived; lost: (\d+); duplicates: (\d+)")

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.models import CityView, Message
-from kirb_project.instances import ServerProcess
+from devtools.instances import ServerProcess
 from tests.browser.pages import BROWSER_SKIP_REASON, BROWSERS_AVAILABLE, expect
 from tests.clients import Browser, new_ip
 

@@ -132,7 +132,7 @@ def test_health_reports_dependencies_and_this_instance(server):
 
 
 def test_health_is_503_with_the_same_shape_when_redis_is_down(start_server):
-    from kirb_project.embedded_redis import free_port
+    from devtools.embedded_redis import free_port
 
     server = start_server(require_healthy=False, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", REDIS_TIMEOUT_SECONDS="0.5")
     response = httpx.get(server.url + "/health", timeout=10)

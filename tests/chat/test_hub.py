@@ -11,7 +11,7 @@ from chat import close_codes, events, stream
 from chat.consumers import FeedConsumer
 from chat.hub import Hub
 from chat.models import Message, StreamEvent
-from kirb_project import dbpool
+from core import dbpool
 from security.identity import build_identity
 
 

@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from kirb_project.cluster import Cluster, nginx_binary
-from kirb_project.embedded_redis import free_port
+from devtools.cluster import Cluster, nginx_binary
+from devtools.embedded_redis import free_port
 from tests.deploy.helpers import BASE_DIR
 
 

@@ -16,7 +16,7 @@ _ENV_READERS = {"env_str", "env_bool", "env_int", "env_float", "env_list", "env_
 
 def kirb_env_vars():
     """Every environment variable Kirb's settings read: the env_* calls, plus KIRB_<key>
-    for each key of KIRB_DEFAULTS (kirb_project/env.py with_env_overrides)."""
+    for each key of KIRB_DEFAULTS (core/env.py with_env_overrides)."""
     tree = ast.parse(SETTINGS.read_text())
     names = set()
     for node in ast.walk(tree):

@@ -14,7 +14,7 @@ import time
 import pytest
 from django.conf import settings
 
-from kirb_project.embedded_redis import free_port
+from devtools.embedded_redis import free_port
 from tests.deploy.helpers import BASE_DIR, DEPLOY, dockerfile_instructions, dockerignored, kirb_env_vars
 
 KIRB_IMAGE = re.compile(r"^kirb:")
@@ -389,8 +389,8 @@ def test_the_image_installs_requirements_txt_and_nothing_for_development(dockerf
 
 
 # Code that runs only in development, tests and benchmarks (with requirements-dev.txt).
-DEV_ONLY_MODULES = {"kirb_project/cluster.py", "kirb_project/instances.py", "kirb_project/embedded_redis.py",
-                    "chat/management/commands/bench.py"}
+DEV_ONLY_MODULES = {"devtools/cluster.py", "devtools/instances.py", "devtools/embedded_redis.py",
+                    "devtools/management/commands/bench.py"}
 LOCAL_PACKAGES = {"kirb_project", "chat", "security", "bench", "tests"}
 
 

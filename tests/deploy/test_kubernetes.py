@@ -4,7 +4,7 @@ reads, the port it serves, the drain it does, the metric the autoscaler uses."""
 import pytest
 from django.conf import settings
 
-from kirb_project import metrics
+from core import metrics
 from tests.deploy.helpers import DEPLOY, kirb_env_vars
 
 K8S = DEPLOY / "kubernetes"

@@ -1,4 +1,4 @@
-"""`make cluster` (python -m kirb_project.cluster): up behind nginx, all gone after Ctrl-C."""
+"""`make cluster` (python -m devtools.cluster): up behind nginx, all gone after Ctrl-C."""
 
 import os
 import re
@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from kirb_project.embedded_redis import free_port
+from devtools.embedded_redis import free_port
 from tests.deploy.helpers import BASE_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +25,7 @@ def refuses(port):
 def test_make_cluster_serves_through_nginx_and_ctrl_c_stops_everything(nginx, server_env):
     port = free_port()
     runner = subprocess.Popen(
-        [sys.executable, "-m", "kirb_project.cluster", "--port", str(port), "--base-port", "0"],
+        [sys.executable, "-m", "devtools.cluster", "--port", str(port), "--base-port", "0"],
         cwd=BASE_DIR,
         env={**os.environ, **server_env, "DJANGO_SETTINGS_MODULE": "kirb_project.settings"},
         stdout=subprocess.PIPE,

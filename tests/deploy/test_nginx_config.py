@@ -2,7 +2,7 @@
 
 import re
 
-from kirb_project.cluster import NGINX_CONF, check_nginx_config, render_nginx_config
+from devtools.cluster import NGINX_CONF, check_nginx_config, render_nginx_config
 from tests.deploy.helpers import BASE_DIR, DEPLOY
 
 

@@ -22,7 +22,7 @@ import psutil
 import psycopg
 import pytest
 
-from kirb_project.embedded_redis import free_port
+from devtools.embedded_redis import free_port
 from tests.settings import TEST_ENV
 
 BASE_DIR = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@
 post answered 200 is lost, and stuck handshakes leave no ghost (issue 11).
 
 Runs against a PostgreSQL of its own (tests/ops/conftest.py), never the shared one.
-The bounds come from kirb_project.dbdeadline: with DATABASE_QUERY_DEADLINE_SECONDS=0
+The bounds come from core.dbdeadline: with DATABASE_QUERY_DEADLINE_SECONDS=0
 a frozen database holds requests for HTTP_TIMEOUT_SECONDS and the first test fails.
 """
 

@@ -7,7 +7,7 @@ import pytest
 import redis
 from django.utils import timezone
 
-from kirb_project.embedded_redis import EmbeddedRedis
+from devtools.embedded_redis import EmbeddedRedis
 from security import enforcement
 from security.models import IPBlock, Reason, Shadowban
 from tests.clients import Browser, new_fingerprint, new_ip

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from chat.models import StreamEvent
-from kirb_project.embedded_redis import EmbeddedRedis
+from devtools.embedded_redis import EmbeddedRedis
 from tests.clients import Browser, Socket
 from tests.ops.test_kill import Reader
 from tests.ops.test_stream_recovery import HealthWatcher

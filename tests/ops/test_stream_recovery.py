@@ -11,7 +11,7 @@ import httpx
 import pytest
 import redis
 
-from kirb_project.embedded_redis import EmbeddedRedis
+from devtools.embedded_redis import EmbeddedRedis
 from security import enforcement
 from security.models import Reason, Shadowban
 from tests.clients import Browser, Socket, new_fingerprint

@@ -16,7 +16,7 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from kirb_project.embedded_redis import free_port
+from devtools.embedded_redis import free_port
 from security import blocks, shadowban, store
 from security.identity import build_identity
 from security.models import BotDetection, IPBlock, Reason, Report, Shadowban

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 from security.content_filter import (
     DATA_DIR,
     MESSAGES,

@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from kirb_project.embedded_redis import EmbeddedRedis
+from devtools.embedded_redis import EmbeddedRedis
 from tests.clients import Browser, Socket
 
 pytestmark = pytest.mark.django_db(transaction=True)

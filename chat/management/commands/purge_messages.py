@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from chat import services, stats
-from kirb_project.commands import positive_number
-from kirb_project.conf import kirb_setting
+from core.commands import positive_number
+from core.conf import kirb_setting
 from security import audit
 
 

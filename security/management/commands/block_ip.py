@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kirb_project.commands import dependency_errors, positive_number
-from kirb_project.conf import kirb_setting
+from core.commands import dependency_errors, positive_number
+from core.conf import kirb_setting
 from security import moderation
 
 

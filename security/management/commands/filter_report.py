@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 from security.content_filter import ContentFilter, FilterConfig, read_corpus, score_corpus
 
 # The corpora in the repository: the legacy pair the filter was first written against,

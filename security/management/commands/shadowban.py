@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kirb_project.commands import dependency_errors, positive_number
+from core.commands import dependency_errors, positive_number
 from security import moderation
 from security.models import Shadowban
 

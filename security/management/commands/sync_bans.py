@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from kirb_project.commands import dependency_errors
+from core.commands import dependency_errors
 from security import moderation
 
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kirb_project.commands import dependency_errors
+from core.commands import dependency_errors
 from security import enforcement, moderation
 from security.models import Shadowban
 

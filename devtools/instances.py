@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from kirb_project.embedded_redis import free_port
+from devtools.embedded_redis import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 30

@@ -1,7 +1,7 @@
 """`manage.py bench`: Kirb against the Channels tutorial's design and a bare websockets
 server, on real servers; and the idle-socket, slow-reader and POST-throughput scenarios.
 
-The work is in bench.runner and bench.scenarios, the output in bench.report; this
+The work is in devtools.bench.runner and devtools.bench.scenarios, the output in devtools.bench.report; this
 command only parses the options and prints the report. See docs/BENCHMARKS.md.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bench import report, runner, scenarios
+from devtools.bench import report, runner, scenarios
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ database, no security, no outbox, no ordering or recovery. ``manage.py bench`` r
 of these like two Kirb instances and PUBLISHes the frames itself (there is no POST path
 here), at the same rate and of the same size as Kirb's, to the same client processes.
 
-Run: ``python -m bench.bare --port PORT --redis-url URL --channel NAME``. ``GET /health``
+Run: ``python -m devtools.bench.bare --port PORT --redis-url URL --channel NAME``. ``GET /health``
 answers 200 (for the runner's readiness wait and the idle-socket /health latency);
 ``/ws?location=City`` is a socket scoped to a city, ``/ws`` one that gets every frame.
 
@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from websockets.asyncio.server import broadcast
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]  # the repository
 READY_TIMEOUT_SECONDS = 30
 READY_POLL_SECONDS = 0.1
 STOP_TIMEOUT_SECONDS = 10
@@ -123,7 +123,7 @@ class BareServerProcess:
     """The runner's handle on one bare server: the same surface as ServerProcess."""
 
     def __init__(self, redis_url, channel, log_path=None):
-        from kirb_project.embedded_redis import free_port
+        from devtools.embedded_redis import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -138,7 +138,7 @@ class BareServerProcess:
 
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.bare", "--port", str(self.port), "--redis-url", self.redis_url,
+            [sys.executable, "-m", "devtools.bench.bare", "--port", str(self.port), "--redis-url", self.redis_url,
              "--channel", self.channel],
             cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
         )

@@ -14,7 +14,7 @@ COMMIT and ROLLBACK, the connection health check, server-side cursor fetches):
   server, is given a timeout of DATABASE_QUERY_DEADLINE_SECONDS. When it expires the
   connection is closed (it is in the middle of the protocol, unusable) and
   ``DeadlineExceeded``, an ``OperationalError``, is raised: Django drops the connection
-  and the request answers 503 ``database_unavailable`` (kirb_project.errors).
+  and the request answers 503 ``database_unavailable`` (core.errors).
 - ``DeadlineConnection.connect`` runs psycopg's connect on a helper thread and waits at
   most the same deadline: a frozen postmaster accepts TCP but never answers the
   startup packet. The abandoned attempt ends by itself at ``connect_timeout`` and
@@ -51,7 +51,7 @@ from psycopg.errors import _WaitTimeout
 # by silently having no deadline after an upgrade.
 _WAIT_PARAMETERS = inspect.signature(psycopg.Connection.wait).parameters
 if "timeout" not in _WAIT_PARAMETERS or "interval" not in _WAIT_PARAMETERS:
-    raise ImportError("kirb_project.dbdeadline needs psycopg's Connection.wait(gen, interval, timeout) (psycopg >= 3.2)")
+    raise ImportError("core.dbdeadline needs psycopg's Connection.wait(gen, interval, timeout) (psycopg >= 3.2)")
 _WAIT_INTERVAL = _WAIT_PARAMETERS["interval"].default
 
 # Connection arguments that are Python objects for Django's cursors, not for a probe.
@@ -96,7 +96,7 @@ class Gate:
             if self.open_since is not None:
                 return
             self.open_since = time.monotonic()
-        from kirb_project import outages  # its metrics need Django set up
+        from core import outages  # its metrics need Django set up
 
         outages.database.failed(error)
         threading.Thread(target=self._probe_until_answered, name="kirb-db-probe", daemon=True).start()
@@ -110,7 +110,7 @@ class Gate:
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
         with self._lock:
             self.open_since = None
-        from kirb_project import outages  # logs the one line saying the outage ended
+        from core import outages  # logs the one line saying the outage ended
 
         outages.database.recovered()
 

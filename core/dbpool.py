@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections
 
-from kirb_project.conf import kirb_setting
+from core.conf import kirb_setting
 
 _pool = None
 _pool_lock = threading.Lock()

@@ -1,6 +1,6 @@
 """`manage.py soak`: two fresh servers under socket churn for minutes; is anything growing?
 
-The work is in bench.soak; this command only parses the options, prints the report
+The work is in devtools.bench.soak; this command only parses the options, prints the report
 and exits with its code (0 flat, 3 growing, 4 lost frames or failed requests). See
 docs/OPERATIONS.md, "Soak".
 """
@@ -10,7 +10,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bench import soak
+from devtools.bench import soak
 from chat.management.commands.bench import INTERRUPTED_EXIT_CODE, env_assignment, interrupt_on_sigterm
 
 

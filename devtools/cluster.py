@@ -1,6 +1,6 @@
 """`make cluster`: three Kirb instances behind Debian's nginx, on loopback, without Docker.
 
-Usage: ``python -m kirb_project.cluster [--port 8080] [--instances 3] [--base-port 8001]``
+Usage: ``python -m devtools.cluster [--port 8080] [--instances 3] [--base-port 8001]``
 
 Starts (or finds) Redis, migrates the database, collects static files, starts the
 instances on 127.0.0.1 with ``TRUSTED_PROXIES=127.0.0.1/32`` (nginx's address, and
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import httpx
 
-from kirb_project.embedded_redis import configured_redis_url, ensure_redis, free_port
-from kirb_project.instances import BASE_DIR, READY_TIMEOUT_SECONDS, ServerProcess
+from devtools.embedded_redis import configured_redis_url, ensure_redis, free_port
+from devtools.instances import BASE_DIR, READY_TIMEOUT_SECONDS, ServerProcess
 
 NGINX_CONF = BASE_DIR / "deploy" / "nginx" / "kirb.conf"
 DEFAULT_PORT = 8080
@@ -39,7 +39,7 @@ NGINX_STOP_TIMEOUT_SECONDS = 5
 FAIL_TIMEOUT_SECONDS = 5
 
 _MAIN_CONF = """\
-# Written by kirb_project/cluster.py for `make cluster`; the Kirb part is {kirb_conf}.
+# Written by devtools/cluster.py for `make cluster`; the Kirb part is {kirb_conf}.
 daemon off;
 master_process on;
 worker_processes {workers};
@@ -239,7 +239,7 @@ def _manage(env, *args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m kirb_project.cluster", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.cluster", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="nginx's port on 127.0.0.1 (default 8080)")
     parser.add_argument("--instances", type=int, default=DEFAULT_INSTANCES, help="Kirb instances (default 3)")
     parser.add_argument(

