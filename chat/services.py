@@ -14,7 +14,7 @@ from django.utils import timezone
 from chat import events, stats, stream
 from chat.forms import HistoryQueryForm, PostMessageForm, ReportForm
 from chat.models import Message
-from core import metrics
+from core import metrics, retention
 from core.conf import kirb_setting
 from core.errors import InvalidInput, NotFound
 from security import policy, reports
@@ -178,27 +178,15 @@ def restore_after_dismissal(sender, *, message_ids, **kwargs):
         restore_message(message)
 
 
-def purge_messages(hours, *, dry_run=False, batch_size=1000):
+def purge_messages(hours, *, dry_run=False):
     """Hard-delete the messages older than ``hours``; returns ``(count, cutoff)``.
 
     Reports (their message becomes NULL), shadowbans, IP blocks and bot detections are
-    kept. Deletes in batches so that a large purge never holds the database for long.
+    kept.
     """
     cutoff = timezone.now() - datetime.timedelta(hours=hours)
     old = Message.objects.filter(created_at__lt=cutoff)
-    if dry_run:
-        return old.count(), cutoff
-    purged = 0
-    while True:
-        ids = list(old.values_list("id", flat=True)[:batch_size])
-        if not ids:
-            break
-        with transaction.atomic():
-            _, per_model = Message.objects.filter(id__in=ids).delete()
-        purged += per_model.get(Message._meta.label, 0)
-    if purged:
-        logger.info("purged %d messages older than %s", purged, cutoff.isoformat())
-    return purged, cutoff
+    return retention.purge([old], what=f"messages older than {cutoff.isoformat()}", dry_run=dry_run), cutoff
 
 
 def recent_message_counts(hours=24):

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from chat.cities import city_key
 from chat.forms import CityStatsQueryForm, TrackVisitorForm
 from chat.models import CityView, CityVisit, Message
+from core import retention
 from core.conf import kirb_setting
 from security import policy
 
@@ -136,9 +137,4 @@ def purge_stats(days, *, dry_run=False):
     before today (UTC); returns ``(count, first_day_kept)``."""
     first_kept = timezone.now().date() - datetime.timedelta(days=days)
     old = [model.objects.filter(day__lt=first_kept) for model in (CityVisit, CityView)]
-    if dry_run:
-        return sum(query.count() for query in old), first_kept
-    purged = sum(query.delete()[0] for query in old)
-    if purged:
-        logger.info("purged %d visit/view rows before %s", purged, first_kept.isoformat())
-    return purged, first_kept
+    return retention.purge(old, what=f"visit/view rows before {first_kept.isoformat()}", dry_run=dry_run), first_kept

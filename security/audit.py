@@ -9,7 +9,7 @@ import logging
 
 from django.utils import timezone
 
-from core import metrics
+from core import metrics, retention
 
 logger = logging.getLogger("kirb.security")
 
@@ -37,9 +37,4 @@ def purge_bot_detections(days, *, dry_run=False):
 
     cutoff = timezone.now() - datetime.timedelta(days=days)
     old = BotDetection.objects.filter(created_at__lt=cutoff)
-    if dry_run:
-        return old.count(), cutoff
-    purged = old.delete()[0]
-    if purged:
-        logger.info("purged %d bot detections older than %s", purged, cutoff.isoformat())
-    return purged, cutoff
+    return retention.purge([old], what=f"bot detections older than {cutoff.isoformat()}", dry_run=dry_run), cutoff

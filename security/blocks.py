@@ -2,7 +2,7 @@
 composite key, is refused until the block expires.
 
 A network (IPv4 address, IPv6 /64) is blocked only when several identities on it
-misbehave (``record_offender``): behind a carrier NAT thousands of people share one
+misbehave (``cool_down_offender``): behind a carrier NAT thousands of people share one
 address, and one scraper among them must not lock the rest out. A single offender is
 cooled down by its composite key alone.
 """
@@ -15,7 +15,7 @@ from django.utils import timezone
 from core import metrics
 from core.conf import kirb_setting
 from security import enforcement, store
-from security.models import IPBlock, Reason
+from security.models import IPBlock
 
 logger = logging.getLogger("kirb.security")
 
@@ -29,14 +29,16 @@ def block_ip(ip, *, reason, seconds):
     return record
 
 
-def cool_down_key(identity, seconds):
-    """Refuse ``identity``'s composite key (only) for ``seconds``: ephemeral, Redis only."""
-    store.redis().set(_cooled_key(identity.key), Reason.BURST_LIMIT, ex=int(seconds))
+def cool_down_offender(identity, *, reason, seconds):
+    """Refuse ``identity``'s composite key (only) for ``seconds`` (ephemeral, Redis only),
+    and count it among its network's offenders."""
+    store.redis().set(_cooled_key(identity.key), reason, ex=int(seconds))
+    _record_offender(identity, reason=reason)
 
 
-def record_offender(identity, *, reason):
-    """Count ``identity`` among its network's offenders; several distinct ones within the
-    window block the network. Returns True when it did."""
+def _record_offender(identity, *, reason):
+    """Several distinct offenders on one network within the window block the network.
+    Returns True when it did."""
     offenders = store.distinct_in_window(
         store.key("offenders", identity.network),
         identity.key,

@@ -5,7 +5,7 @@ so five reveals of five messages are five endpoints). What a page load fires (hi
 stats, cooldown, visitor tracking, the WebSocket) never counts, so a real browser
 opening the page, however many calls it makes at once, cannot trip it. Tripping it
 shadowbans and cools down the composite key; the network is blocked only when several
-keys on it trip (security.blocks.record_offender).
+keys on it trip (security.blocks.cool_down_offender).
 """
 
 from core.conf import kirb_setting
@@ -22,8 +22,7 @@ def record_action(identity, endpoint):
         audit.bot_detected(identity, Reason.BURST_PROFILER)
         shadowban.shadowban_key(identity, reason=Reason.BURST_PROFILER, seconds=kirb_setting("PROFILER_SHADOWBAN_SECONDS"))
         seconds = kirb_setting("PROFILER_BLOCK_SECONDS")
-        blocks.cool_down_key(identity, seconds)
-        blocks.record_offender(identity, reason=Reason.BURST_PROFILER)
+        blocks.cool_down_offender(identity, reason=Reason.BURST_PROFILER, seconds=seconds)
         audit.reject(
             identity,
             "burst_profiler",

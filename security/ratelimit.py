@@ -8,18 +8,24 @@ from security import audit, blocks, store
 from security.models import Reason
 
 
+def _hit(window_key, limit_name, member=None):
+    """One hit in the sliding window of KIRB's ``<limit_name>_LIMIT`` per
+    ``<limit_name>_WINDOW_SECONDS``: ``(allowed, retry_after_seconds, count)``."""
+    return store.hit(
+        window_key,
+        limit=kirb_setting(f"{limit_name}_LIMIT"),
+        window_seconds=kirb_setting(f"{limit_name}_WINDOW_SECONDS"),
+        member=member,
+    )
+
+
 def check_burst(identity):
     """More write requests than BURST_LIMIT in BURST_WINDOW_SECONDS: 429, and this
     composite key cooled down (its network blocked only if it is one of several)."""
-    allowed, _, _ = store.hit(
-        store.key("burst", identity.key),
-        limit=kirb_setting("BURST_LIMIT"),
-        window_seconds=kirb_setting("BURST_WINDOW_SECONDS"),
-    )
+    allowed, _, _ = _hit(store.key("burst", identity.key), "BURST")
     if not allowed:
         seconds = kirb_setting("BURST_BLOCK_SECONDS")
-        blocks.cool_down_key(identity, seconds)
-        blocks.record_offender(identity, reason=Reason.BURST_LIMIT)
+        blocks.cool_down_offender(identity, reason=Reason.BURST_LIMIT, seconds=seconds)
         audit.reject(
             identity,
             "burst_limit",
@@ -30,22 +36,17 @@ def check_burst(identity):
 
 def check_network_writes(identity):
     """Write requests per network, however many fingerprints it claims."""
-    _network_hit(identity, "ip_writes", "IP_WRITE_LIMIT", "IP_WRITE_WINDOW_SECONDS")
+    _network_hit(identity, "ip_writes", "IP_WRITE")
 
 
 def check_network_ceiling(identity, action):
     """The per-network ceiling of ``action`` (``post``, ``reveal`` or ``report``): what a
     scraper rotating fingerprints on one address runs into, and a household never does."""
-    name = action.upper()
-    _network_hit(identity, action, f"NETWORK_{name}_LIMIT", f"NETWORK_{name}_WINDOW_SECONDS")
+    _network_hit(identity, action, f"NETWORK_{action.upper()}")
 
 
-def _network_hit(identity, limit_type, limit_setting, window_setting):
-    allowed, retry_after, _ = store.hit(
-        store.key("rate_limit", identity.network, limit_type),
-        limit=kirb_setting(limit_setting),
-        window_seconds=kirb_setting(window_setting),
-    )
+def _network_hit(identity, limit_type, limit_name):
+    allowed, retry_after, _ = _hit(store.key("rate_limit", identity.network, limit_type), limit_name)
     if not allowed:
         audit.reject(
             identity,
@@ -88,12 +89,7 @@ def claim_reveal(identity):
     """REVEAL_LIMIT reveals per window. Returns ``(reveals left, claim)``; the claim is
     for ``return_reveal`` if the reveal is refused after all."""
     claim = uuid.uuid4().hex
-    allowed, retry_after, count = store.hit(
-        _reveal_key(identity),
-        limit=kirb_setting("REVEAL_LIMIT"),
-        window_seconds=kirb_setting("REVEAL_WINDOW_SECONDS"),
-        member=claim,
-    )
+    allowed, retry_after, count = _hit(_reveal_key(identity), "REVEAL", member=claim)
     if not allowed:
         reject_reveal(identity, "reveal_limit", retry_after)
     return kirb_setting("REVEAL_LIMIT") - count, claim
