@@ -10,6 +10,7 @@ import logging
 from django.utils import timezone
 
 from core import metrics, retention
+from core.errors import RateLimited
 
 logger = logging.getLogger("kirb.security")
 
@@ -21,6 +22,11 @@ def reject(identity, rule, error, *, limit_type=None):
         metrics.rate_limit_rejections_total.labels(type=limit_type).inc()
     logger.info("rejected rule=%s key=%s status=%s", rule, identity.key, error.status)
     raise error
+
+
+def rate_limited(identity, rule, message, *, code, retry_after_seconds, limit_type=None):
+    """``reject`` with a 429 saying ``message``, retry after ``retry_after_seconds``."""
+    reject(identity, rule, RateLimited(message, code=code, retry_after_seconds=retry_after_seconds), limit_type=limit_type)
 
 
 def bot_detected(identity, rule):

@@ -28,10 +28,8 @@ class Audience(enum.Enum):
 def check_not_blocked(identity):
     remaining = blocks.blocked_for(identity)
     if remaining:
-        audit.reject(
-            identity,
-            "ip_blocked",
-            RateLimited("You are temporarily blocked; try again later.", code="ip_blocked", retry_after_seconds=remaining),
+        audit.rate_limited(
+            identity, "ip_blocked", "You are temporarily blocked; try again later.", code="ip_blocked", retry_after_seconds=remaining
         )
 
 

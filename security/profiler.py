@@ -9,7 +9,6 @@ keys on it trip (security.blocks.cool_down_offender).
 """
 
 from core.conf import kirb_setting
-from core.errors import RateLimited
 from security import audit, blocks, shadowban, store
 from security.models import Reason
 
@@ -23,8 +22,6 @@ def record_action(identity, endpoint):
         shadowban.shadowban_key(identity, reason=Reason.BURST_PROFILER, seconds=kirb_setting("PROFILER_SHADOWBAN_SECONDS"))
         seconds = kirb_setting("PROFILER_BLOCK_SECONDS")
         blocks.cool_down_offender(identity, reason=Reason.BURST_PROFILER, seconds=seconds)
-        audit.reject(
-            identity,
-            "burst_profiler",
-            RateLimited("Too many requests; try again later.", code="ip_blocked", retry_after_seconds=seconds),
+        audit.rate_limited(
+            identity, "burst_profiler", "Too many requests; try again later.", code="ip_blocked", retry_after_seconds=seconds
         )

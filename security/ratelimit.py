@@ -3,7 +3,6 @@
 import uuid
 
 from core.conf import kirb_setting
-from core.errors import RateLimited
 from security import audit, blocks, store
 from security.models import Reason
 
@@ -26,12 +25,10 @@ def check_burst(identity):
     if not allowed:
         seconds = kirb_setting("BURST_BLOCK_SECONDS")
         blocks.cool_down_offender(identity, reason=Reason.BURST_LIMIT, seconds=seconds)
-        audit.reject(
-            identity,
-            "burst_limit",
-            RateLimited("Too many requests at once; try again later.", code="burst_limit", retry_after_seconds=seconds),
-            limit_type="burst",
-        )
+        audit.rate_limited(
+            identity, "burst_limit", "Too many requests at once; try again later.",
+            code="burst_limit", retry_after_seconds=seconds, limit_type="burst",
+        )  # fmt: skip
 
 
 def check_network_writes(identity):
@@ -48,12 +45,10 @@ def check_network_ceiling(identity, action):
 def _network_hit(identity, limit_type, limit_name):
     allowed, retry_after, _ = _hit(store.key("rate_limit", identity.network, limit_type), limit_name)
     if not allowed:
-        audit.reject(
-            identity,
-            f"network_{limit_type}_limit",
-            RateLimited("Too many requests from your network; try again later.", code="ip_rate_limited", retry_after_seconds=retry_after),
-            limit_type=f"network_{limit_type}",
-        )
+        audit.rate_limited(
+            identity, f"network_{limit_type}_limit", "Too many requests from your network; try again later.",
+            code="ip_rate_limited", retry_after_seconds=retry_after, limit_type=f"network_{limit_type}",
+        )  # fmt: skip
 
 
 def _cooldown_key(identity):
@@ -64,12 +59,10 @@ def claim_post_slot(identity, cooldown_seconds):
     """One post per cooldown: SET NX, so racing instances accept exactly one."""
     claimed, retry_after = store.claim(_cooldown_key(identity), cooldown_seconds)
     if not claimed:
-        audit.reject(
-            identity,
-            "post_cooldown",
-            RateLimited("You can post again after the cooldown.", code="post_cooldown", retry_after_seconds=retry_after),
-            limit_type="post",
-        )
+        audit.rate_limited(
+            identity, "post_cooldown", "You can post again after the cooldown.",
+            code="post_cooldown", retry_after_seconds=retry_after, limit_type="post",
+        )  # fmt: skip
 
 
 def release_post_slot(identity):
@@ -101,13 +94,7 @@ def return_reveal(identity, claim):
 
 def reject_reveal(identity, rule, retry_after_seconds):
     """The one answer to every refused reveal, so a banned scraper cannot tell why."""
-    audit.reject(
-        identity,
-        rule,
-        RateLimited(
-            "You have revealed as many numbers as allowed for now.",
-            code="reveal_limit",
-            retry_after_seconds=retry_after_seconds,
-        ),
-        limit_type="reveal",
-    )
+    audit.rate_limited(
+        identity, rule, "You have revealed as many numbers as allowed for now.",
+        code="reveal_limit", retry_after_seconds=retry_after_seconds, limit_type="reveal",
+    )  # fmt: skip
