@@ -37,11 +37,14 @@ class ServerProcess:
     # In a session of its own, a process does not get the Ctrl-C meant for its parent.
     start_new_session = False
 
+    def command(self):
+        return [sys.executable, "manage.py", "serve", "--port", str(self.port), *self.server_args]
+
     def launch(self):
         """Start the process without waiting for it (start several, then wait for each)."""
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--port", str(self.port), *self.server_args],
+            self.command(),
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,

@@ -18,22 +18,17 @@ import argparse
 import asyncio
 import http
 import logging
-import resource
 import signal
 import socket
-import subprocess
 import sys
-import time
 from collections import defaultdict
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from websockets.asyncio.server import broadcast
 
-BASE_DIR = Path(__file__).resolve().parents[2]  # the repository
-READY_TIMEOUT_SECONDS = 30
-READY_POLL_SECONDS = 0.1
-STOP_TIMEOUT_SECONDS = 10
+from devtools.bench.workspace import raise_open_file_limit
+from devtools.instances import ServerProcess
+
 SEPARATOR = "\n"
 HEALTH_PATH = "/health"
 MAX_INCOMING_FRAME_BYTES = 4096  # clients send nothing; the same bound as Kirb's
@@ -113,63 +108,23 @@ def main(argv=None):
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--channel", required=True)
     options = parser.parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_open_file_limit()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(BareServer(options.redis_url, options.channel).serve(options.port))
 
 
-class BareServerProcess:
-    """The runner's handle on one bare server: the same surface as ServerProcess."""
+class BareServerProcess(ServerProcess):
+    """The runner's handle on one bare server: a ServerProcess (same readiness wait on
+    /health, same stop) that runs this module instead of ``manage.py serve``."""
 
     def __init__(self, redis_url, channel, log_path=None):
-        from devtools.embedded_redis import free_port
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        super().__init__({}, log_path=log_path)
         self.redis_url = redis_url
         self.channel = channel
-        self.log_path = log_path
-        self.process = None
 
-    def start(self):
-        import httpx
-
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.bench.bare", "--port", str(self.port), "--redis-url", self.redis_url,
-             "--channel", self.channel],
-            cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-        )
-        if log is not subprocess.DEVNULL:
-            log.close()
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Bare server on port {self.port} exited with {self.process.returncode}")
-            try:
-                if httpx.get(f"{self.url}{HEALTH_PATH}", timeout=1).status_code == http.HTTPStatus.OK:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(READY_POLL_SECONDS)
-        self.stop()
-        raise RuntimeError(f"Bare server on port {self.port} was not ready within {READY_TIMEOUT_SECONDS} s")
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+    def command(self):
+        return [sys.executable, "-m", "devtools.bench.bare", "--port", str(self.port), "--redis-url", self.redis_url,
+                "--channel", self.channel]
 
 
 if __name__ == "__main__":

@@ -7,7 +7,14 @@ other two; the issue-12 goals are printed next to the ratios they are judged on.
 import json
 from dataclasses import asdict
 
-from devtools.bench.runner import CPU_COUNT, FANOUT, PERCENT, POSTS_ONLY, RAISED_LIMITS, SLOW_READERS, SOCKETS_ONLY
+from devtools.bench.config import (
+    FANOUT,
+    POSTS_ONLY,
+    RAISED_LIMITS,
+    SLOW_READERS,
+    SOCKETS_ONLY,
+)
+from devtools.bench.measure import CPU_COUNT, PERCENT
 
 # Issue 12's goals, printed beside the measured figures (never asserted: a benchmark).
 GOAL_CPU_VS_BARE = 2.5

@@ -18,27 +18,17 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-import psutil
-
 from devtools.bench import rawhttp
-from devtools.bench.runner import (
-    BROWSER_USER_AGENT,
-    FANOUT,
-    FINGERPRINT_HEADER,
-    LATENCY_PERCENTILES,
+from devtools.bench.clients import BROWSER_USER_AGENT, browser_headers
+from devtools.bench.config import (
     MESSAGE_TYPE,
-    PERCENT,
     POSTS_ONLY,
-    SECONDS_TO_MS,
     SLOW_READERS,
     SOCKETS_ONLY,
     BenchError,
-    DesignRun,
-    cpu_seconds,
-    machine_busy_seconds,
-    percentile,
-    rss_per_socket_kib,
 )
+from devtools.bench.measure import latency_summary, rss_per_socket_kib
+from devtools.bench.runner import DesignRun
 
 logger = logging.getLogger(__name__)
 
@@ -67,16 +57,6 @@ LONG_MESSAGE = (
     "water purifier, power backup; deposit two months, available from next week"
 )
 METRIC_LINE = re.compile(r"^(kirb_websocket_\w+|\w*slow\w*|\w*unsent\w*)(\{[^}]*\})?\s+([0-9.eE+-]+)$")
-MIB = 1 << 20
-
-# Defaults the command applies per mode when an option is not given.
-MODE_DEFAULTS = {
-    FANOUT: {"clients": 1000, "server_count": 2, "rate": 5.0, "duration": 20.0, "designs": ("kirb", "tutorial", "bare")},
-    SOCKETS_ONLY: {"clients": 10000, "server_count": 1, "rate": 0.0, "duration": 0.0, "designs": ("kirb", "tutorial", "bare")},
-    SLOW_READERS: {"clients": 20, "server_count": 1, "rate": 50.0, "duration": 30.0, "designs": ("kirb",)},
-    POSTS_ONLY: {"clients": 0, "server_count": 1, "rate": 0.0, "duration": 20.0, "designs": ("kirb",)},
-}
-
 
 def describe(config):
     servers = f"{config.server_count} instance{'s' * (config.server_count != 1)}"
@@ -88,35 +68,6 @@ def describe(config):
     if config.mode == POSTS_ONLY:
         return f"POST /messages, {config.concurrency} in flight, for {config.duration:g} s on {servers}"
     return f"{config.clients:,} sockets on {servers}, {config.rate:g} posts/s for {config.duration:g} s"
-
-
-def latency_summary(seconds):
-    ordered = sorted(seconds)
-    summary = {f"p{round(f * PERCENT)}": (percentile(ordered, f) or 0.0) * SECONDS_TO_MS for f in LATENCY_PERCENTILES}
-    summary["max"] = ordered[-1] * SECONDS_TO_MS if ordered else None
-    return summary
-
-
-class CpuWindow:
-    """CPU of the servers, the clients, this process and the whole machine over a window."""
-
-    def __init__(self, run):
-        self.servers = run.server_processes
-        self.others = [client.psutil for client in run.clients] + [psutil.Process()]
-
-    def __enter__(self):
-        self.started = time.monotonic()
-        self.before = [cpu_seconds(p) for p in self.servers + self.others]
-        self.machine_before = machine_busy_seconds()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.monotonic() - self.started
-        after = [cpu_seconds(p) for p in self.servers + self.others]
-        used = [PERCENT * (a - b) / self.seconds for a, b in zip(after, self.before)]
-        self.server_percent = used[:len(self.servers)]
-        self.bench_percent = sum(used)
-        self.machine_percent = PERCENT * (machine_busy_seconds() - self.machine_before) / self.seconds
 
 
 # --- --sockets-only --------------------------------------------------------------------------
@@ -148,7 +99,7 @@ class SocketsOnlyRun(DesignRun):
         await asyncio.sleep(SETTLE_SECONDS)
         rss_with = self.server_rss_mib()
         latencies, statuses = [], Counter()
-        with CpuWindow(self) as cpu:
+        with self.cpu_window() as cpu:
             clients = [rawhttp.KeepAliveClient("127.0.0.1", server.port, HEALTH_TIMEOUT_SECONDS) for server in self.servers]
             try:
                 for n in range(self.config.health_requests):
@@ -313,7 +264,7 @@ class SlowReadersRun(DesignRun):
         timeline.append(self.sample(readers, time.monotonic() - window_start))
         self.check_servers_alive()
         server_metrics = await self.scrape_metrics()
-        peak = [process.memory_info().rss / MIB for process in self.server_processes]
+        peak = self.server_rss_mib()
         await asyncio.gather(*(asyncio.to_thread(reader.finish) for reader in readers))
         results = [await client.stop() for client in self.clients]
         ids = {post.id for post in posts}
@@ -393,7 +344,7 @@ class PostsOnlyRun(DesignRun):
                 server = self.servers[n % len(self.servers)]
                 body = {"message": LONG_MESSAGE.format(n=n), "message_type": MESSAGE_TYPE,
                         "location": config.cities[n % len(config.cities)]}
-                headers = {FINGERPRINT_HEADER: f"bench-{self.run_id}-post-{n}", "User-Agent": BROWSER_USER_AGENT}
+                headers = browser_headers(f"bench-{self.run_id}-post-{n}")
                 try:
                     response = await rawhttp.post_json("127.0.0.1", server.port, "/messages", body, headers,
                                                        self.next_source_address(), HEALTH_TIMEOUT_SECONDS * 6)
@@ -404,7 +355,7 @@ class PostsOnlyRun(DesignRun):
                 if response.status < 300:
                     latencies.append(response.seconds)
 
-        with CpuWindow(self) as cpu:
+        with self.cpu_window() as cpu:
             await asyncio.gather(*(poster() for _ in range(config.concurrency)))
         self.check_servers_alive()
         accepted = len(latencies)

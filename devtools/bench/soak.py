@@ -23,31 +23,21 @@ import logging
 import random
 import re
 import secrets
-import shutil
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlencode
 
 import psutil
 
-from devtools.bench.runner import (
-    BROWSER_USER_AGENT,
-    BYTES_PER_MEBIBYTE,
-    CLOSE_TIMEOUT_SECONDS,
-    FINGERPRINT_HEADER,
-    MAX_FRAME_BYTES,
-    NO_LIMIT,
-    SERVER_COUNT,
-    SERVER_LOG_LEVEL,
-    delete_redis_keys,
+from devtools.bench.clients import (
+    browser_headers,
+    connect_like_a_browser,
     frame_message_id,
-    migrate,
-    raise_open_file_limit,
-    with_db_index,
 )
+from devtools.bench.config import MESSAGE_TYPE, NO_LIMIT, RAISED_LIMITS, SERVER_COUNT
+from devtools.bench.measure import rss_mib
+from devtools.bench.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +233,6 @@ class Soak:
         self.work_dir = None
         self.servers = []
         self.redis_url = None
-        self.embedded = None
         self.sockets = []
         self.posts = []
         self.http_failures = Counter()  # "POST /messages 503"
@@ -262,53 +251,28 @@ class Soak:
 
     def run(self):
         """Run the soak; returns the report (a SoakReport)."""
-        from devtools.embedded_redis import ensure_redis
-
         check_cities(SOAK_CITIES)
-        raise_open_file_limit()
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        self.work_dir = Path(tempfile.mkdtemp(prefix="kirb-soak-"))
-        (self.work_dir / "static").mkdir()
-        try:
-            base_url, self.embedded = ensure_redis(self.config.redis_url or None)
-            self.redis_url = with_db_index(base_url, self.config.redis_db)
-            env = self.server_env()
-            migrate(env, self.work_dir / "migrate.log")
-            self.start_servers(env)
-            asyncio.run(self.soak())
-            return SoakReport(self)
-        except Exception:
-            self.config.keep_logs = True
-            raise
-        finally:
-            self.stop_servers()
+        workspace = Workspace("soak", redis_url=self.config.redis_url, redis_db=self.config.redis_db,
+                              prefix=self.prefix, keep_logs=self.config.keep_logs, echo=self.echo)
+        with workspace:
+            self.work_dir, self.redis_url = workspace.work_dir, workspace.redis_url
+            env = self.server_env(workspace)
+            workspace.migrate(env)
             try:
-                if self.redis_url:
-                    delete_redis_keys(self.redis_url, self.prefix)
-            except Exception:
-                logger.exception("Could not delete the soak's Redis keys (prefix %s)", self.prefix)
-            if self.embedded is not None:
-                self.embedded.stop()
-            if self.config.keep_logs:
-                self.echo(f"Logs: {self.work_dir}")
-            else:
-                shutil.rmtree(self.work_dir, ignore_errors=True)
+                self.start_servers(env)
+                asyncio.run(self.soak())
+                return SoakReport(self)
+            finally:
+                self.stop_servers()
 
-    def server_env(self):
+    def server_env(self, workspace):
         return {
-            "SERVER_SECRET": secrets.token_urlsafe(48),
-            "DEBUG": "false",
-            "REDIS_URL": self.redis_url,
-            "REDIS_PREFIX": self.prefix,
-            "DATABASE_URL": f"sqlite:///{self.work_dir / 'soak.sqlite3'}",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": SERVER_LOG_LEVEL,
-            "STATIC_ROOT": str(self.work_dir / "static"),
+            **workspace.server_env(),
             # Every client of the soak is on loopback: lift the per-IP and per-network
-            # limits and the per-instance socket cap, as the bench does.
+            # limits, and the per-instance socket cap as the bench does.
+            **RAISED_LIMITS,
             "KIRB_WS_MAX_CONNECTIONS_PER_IP": str(NO_LIMIT),
             "KIRB_HTTP_MAX_CONNECTIONS_PER_IP": str(NO_LIMIT),
-            "KIRB_WS_MAX_CONNECTIONS": str(NO_LIMIT),
             "KIRB_IP_WRITE_LIMIT": str(NO_LIMIT),
             "KIRB_NETWORK_POST_LIMIT": str(NO_LIMIT),
             **self.config.server_env,
@@ -395,7 +359,6 @@ class Soak:
             await self.socket_life(self.random.uniform(*SOCKET_LIFETIME_SECONDS))
 
     async def socket_life(self, lifetime):
-        from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed
 
         rnd = self.random
@@ -412,11 +375,7 @@ class Soak:
             record.since = query["since"] = str(self.newest_event_id)
         url = f"{self.servers[record.server].ws_url}{record.path}?{urlencode(query)}"
         try:
-            connection = await connect(
-                url, open_timeout=CONNECT_TIMEOUT_SECONDS, close_timeout=CLOSE_TIMEOUT_SECONDS,
-                compression=None, ping_interval=None, max_size=MAX_FRAME_BYTES,
-                user_agent_header=BROWSER_USER_AGENT,
-            )
+            connection = await connect_like_a_browser(url, CONNECT_TIMEOUT_SECONDS)
         except Exception as error:
             self.connect_failures[f"{type(error).__name__}: {error}"] += 1
             await asyncio.sleep(1)  # do not spin on a server that refuses
@@ -463,12 +422,9 @@ class Soak:
             record.closing_at = time.monotonic()
             record.server_close = connection.close_code
 
-    def headers(self, n):
-        return {FINGERPRINT_HEADER: self.fingerprint(n), "User-Agent": BROWSER_USER_AGENT}
-
     async def request(self, label, method, url, n, **kwargs):
         try:
-            response = await self.http.request(method, url, headers=self.headers(n), **kwargs)
+            response = await self.http.request(method, url, headers=browser_headers(self.fingerprint(n)), **kwargs)
         except Exception as error:
             self.http_failures[f"{label} {type(error).__name__}"] += 1
             return None
@@ -482,7 +438,7 @@ class Soak:
         city = self.random.choice(SOAK_CITIES)
         body = {
             "message": f"Soak post {n}: furnished room in a shared flat near the metro, rent negotiable",
-            "message_type": "offered",
+            "message_type": MESSAGE_TYPE,
             "location": city,
         }
         sent_at = time.monotonic()
@@ -508,7 +464,7 @@ class Soak:
         rss, fds, health, metrics = [], [], [], []
         for server, process in zip(self.servers, self.server_processes):
             try:
-                rss.append(process.memory_info().rss / BYTES_PER_MEBIBYTE)
+                rss.append(rss_mib(process))
                 fds.append(process.num_fds())
             except psutil.Error:
                 rss.append(None)

@@ -1,17 +1,13 @@
 """`manage.py soak`: two fresh servers under socket churn for minutes; is anything growing?
 
-The work is in devtools.bench.soak; this command only parses the options, prints the report
-and exits with its code (0 flat, 3 growing, 4 lost frames or failed requests). See
-docs/OPERATIONS.md, "Soak".
+The work is in devtools.bench.soak; this command only parses the options (with
+devtools.bench.cli, shared with `manage.py bench`), prints the report and exits with its
+code (0 flat, 3 growing, 4 lost frames or failed requests). See docs/OPERATIONS.md, "Soak".
 """
-
-import os
-import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from devtools.bench import soak
-from chat.management.commands.bench import INTERRUPTED_EXIT_CODE, env_assignment, interrupt_on_sigterm
+from devtools.bench import cli, soak
 
 
 class Command(BaseCommand):
@@ -42,26 +38,16 @@ class Command(BaseCommand):
             help="Fingerprints posts and page loads take turns with; at least post-rate x the post cooldown "
                  "(default %(default)s).",
         )
-        parser.add_argument("--redis-url", default="", help="Redis to use (default: $REDIS_URL, else local or embedded).")
-        parser.add_argument("--redis-db", type=int, default=defaults.redis_db, help="Redis DB index (default %(default)s).")
-        parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE", help="Extra server environment.")
+        cli.add_environment_arguments(parser, defaults.redis_db, "Extra server environment.")
         parser.add_argument("--seed", type=int, default=None, help="Random seed for the churn (cities, lifetimes).")
-        parser.add_argument("--keep-logs", action="store_true", help="Keep the temp dir with the server logs.")
+        cli.add_keep_logs_argument(parser)
 
     def handle(self, *args, **options):
-        try:
-            config = self.config_from(options)
-        except ValueError as error:
-            raise CommandError(str(error)) from None
-        signal.signal(signal.SIGTERM, interrupt_on_sigterm)
-        try:
-            report = soak.Soak(config, echo=self.stdout.write).run()
-        except soak.SoakError as error:
-            raise CommandError(str(error)) from None
-        except KeyboardInterrupt:
-            raise CommandError(
-                "Interrupted; the servers were stopped and the Redis keys deleted.", returncode=INTERRUPTED_EXIT_CODE
-            ) from None
+        config = cli.config_or_command_error(self.config_from, options)
+        report = cli.run_until_done(
+            soak.Soak(config, echo=self.stdout.write).run, soak.SoakError,
+            "the servers were stopped and the Redis keys deleted",
+        )
         self.stdout.write(report.format())
         if report.exit_code == soak.EXIT_LOSSES:
             raise CommandError("Frames were lost or requests failed (see above).", returncode=report.exit_code)
@@ -83,9 +69,6 @@ class Command(BaseCommand):
             sample_seconds=options["sample_seconds"],
             warmup_seconds=options["warmup_seconds"],
             identities=options["identities"],
-            redis_url=options["redis_url"] or os.environ.get("REDIS_URL", ""),
-            redis_db=options["redis_db"],
-            server_env=dict(env_assignment(item) for item in options["server_env"]),
-            keep_logs=options["keep_logs"],
             seed=options["seed"],
+            **cli.environment_options(options),
         )
