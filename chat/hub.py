@@ -4,8 +4,9 @@ event-id order, and healing itself when Redis loses its state (docs/STREAM.md).
 With one layer member per socket, a server spends 2.5-3.5x the CPU per frame (see
 docs/BENCHMARKS.md). Here the hub is the process's only member, of the all-cities
 group: it receives every event once, routes it by city key to the local sockets,
-and hands each the already-encoded text, which it queues in its own bounded outbox.
-The hub never awaits a socket, so a slow reader cannot stall the others.
+and hands each the already-encoded text, which the socket writes without waiting
+(chat.consumers). The hub never awaits a socket, so a slow reader cannot stall the
+others; the server closes a reader that falls too far behind (WS_MAX_UNSENT_BYTES).
 
 Receiving every event (not only its sockets' cities) is what lets the hub sequence
 them: event ids (chat.stream) are gapless in commit order, so the hub dispatches id

@@ -386,6 +386,10 @@ KIRB_DEFAULTS = {
     # After SIGTERM, /health answers 503 for at least this long before the process
     # exits (a load balancer polling every second or two sees it go).
     "DRAIN_LINGER_SECONDS": 2.0,
+    # glibc malloc arenas of `manage.py serve` (0: glibc's default, 8 per core). A thread
+    # per request with many arenas fragments memory: RSS creeps up for as long as the
+    # server runs; with 2 it stays flat (docs/OPERATIONS.md, Soak).
+    "MALLOC_ARENAS": 2,
     # --- Abuse defence (security app). Windows and durations in seconds. ---
     # Posting: one post per cooldown per composite key; the cooldown grows with the
     # poster IP's risk level (below).

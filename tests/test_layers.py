@@ -1,11 +1,9 @@
 """The layers of docs/ARCHITECTURE.md, checked: every import in the tree (also those
-inside functions) points down, no module imports itself back through others, and
-what the production image runs imports nothing that only development installs."""
+inside functions) points down, and no runtime module imports itself back through
+others. (That the runtime imports only what requirements.txt installs is
+tests/deploy/test_compose_and_image.py's.)"""
 
 import ast
-import re
-import sys
-from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,40 +109,3 @@ def test_no_import_cycles_in_the_runtime():
     # Package __init__ modules importing their own submodules are not cycles of design.
     edges = {name: {t for t in targets if not name.startswith(t + ".")} for name, targets in internal_edges().items()}
     assert not cycles(edges)
-
-
-def runtime_distributions():
-    """Distributions requirements.txt installs, with everything they depend on."""
-    wanted = [
-        re.split(r"[=<>\[; ]", line.strip())[0]
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    seen = set()
-    while wanted:
-        name = wanted.pop().lower().replace("_", "-")
-        if name in seen:
-            continue
-        seen.add(name)
-        try:
-            requires = metadata.requires(name) or []
-        except metadata.PackageNotFoundError:
-            continue
-        wanted.extend(re.split(r"[=<>!~\[; (]", r)[0] for r in requires if "extra ==" not in r)
-    return seen
-
-
-def test_the_runtime_imports_only_what_the_image_installs():
-    installs = runtime_distributions()
-    providers = metadata.packages_distributions()
-    stdlib = sys.stdlib_module_names
-    wrong = sorted(
-        f"{name} imports {target}"
-        for name, targets in GRAPH.items()
-        if top(name) in RUNTIME
-        for target in targets
-        if top(target) not in MAY_IMPORT
-        and top(target) not in stdlib
-        and not {d.lower().replace("_", "-") for d in providers.get(top(target), [])} & installs
-    )
-    assert not wrong, "runtime modules importing development-only packages:\n" + "\n".join(wrong)

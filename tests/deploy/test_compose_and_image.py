@@ -388,10 +388,9 @@ def test_the_image_installs_requirements_txt_and_nothing_for_development(dockerf
     assert "-r requirements.txt -r requirements-dev.txt" in makefile
 
 
-# Code that runs only in development, tests and benchmarks (with requirements-dev.txt).
-DEV_ONLY_MODULES = {"devtools/cluster.py", "devtools/instances.py", "devtools/embedded_redis.py",
-                    "devtools/management/commands/bench.py"}
-LOCAL_PACKAGES = {"kirb_project", "chat", "security", "bench", "tests"}
+# The packages the image runs (docs/ARCHITECTURE.md; devtools/ and tests/ are not in it).
+RUNTIME_PACKAGES = ("core", "security", "chat", "kirb_project")
+LOCAL_PACKAGES = {*RUNTIME_PACKAGES, "devtools", "tests"}
 
 
 def test_every_package_the_runtime_code_imports_is_a_runtime_requirement():
@@ -430,11 +429,9 @@ def test_every_package_the_runtime_code_imports_is_a_runtime_requirement():
     installed = closure(requirements)
     providers = metadata.packages_distributions()
     missing = {}
-    for package in ("kirb_project", "chat", "security"):
+    for package in RUNTIME_PACKAGES:
         for path in sorted((BASE_DIR / package).rglob("*.py")):
             relative = path.relative_to(BASE_DIR).as_posix()
-            if relative in DEV_ONLY_MODULES:
-                continue
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Import):
                     modules = [alias.name for alias in node.names]
