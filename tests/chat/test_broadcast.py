@@ -93,10 +93,3 @@ def test_each_process_is_one_member_of_the_all_cities_group_whatever_its_sockets
     sentinel.close()
 
 
-def wait_until(condition, timeout=5):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)

@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from chat.models import Message
 from security import store
-from tests.clients import BROWSER_USER_AGENT, Browser, Socket, new_fingerprint
+from tests.clients import BROWSER_USER_AGENT, Browser, Socket, new_fingerprint, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,13 +27,6 @@ WAIT_SECONDS = 10
 
 def health(instance):
     return httpx.get(instance.url + "/health", timeout=5).json()
-
-
-def wait_for(condition, timeout=WAIT_SECONDS, message="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {message}"
-        time.sleep(0.05)
 
 
 def sockets_per_instance(cluster):

@@ -7,7 +7,7 @@ import time
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.clients import Browser, Socket, is_replay_complete
+from tests.clients import Browser, Socket, is_replay_complete, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,13 +70,6 @@ class Poster(threading.Thread):
         self.join()
 
 
-def wait_for(condition, timeout=DEADLINE_SECONDS):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_kill_9_one_instance_loses_nothing(start_server):
     killed, survivor = start_server(), start_server()
     on_survivor = [Reader(Socket(survivor, "/ws/events", location="Pune")) for _ in range(SOCKETS_PER_INSTANCE)]
@@ -87,7 +80,7 @@ def test_kill_9_one_instance_loses_nothing(start_server):
     poster = Poster(survivor)
     poster.start()
     # Every socket is live (the killed instance's too) before the kill.
-    wait_for(lambda: len(poster.posted) >= 5 and all(len(r.message_ids()) >= 5 for r in on_killed))
+    wait_for(lambda: len(poster.posted) >= 5 and all(len(r.message_ids()) >= 5 for r in on_killed), timeout=DEADLINE_SECONDS)
     killed.kill()
     for reader in on_killed:
         reader.join(timeout=DEADLINE_SECONDS)
@@ -107,7 +100,7 @@ def test_kill_9_one_instance_loses_nothing(start_server):
     posted = poster.posted
     assert len(posted) >= 8
 
-    wait_for(lambda: all(r.message_ids()[-1:] == posted[-1:] for r in on_survivor + resumed))
+    wait_for(lambda: all(r.message_ids()[-1:] == posted[-1:] for r in on_survivor + resumed), timeout=DEADLINE_SECONDS)
     time.sleep(1)  # anything else would arrive now
     for reader in on_survivor + resumed:
         reader.stop()

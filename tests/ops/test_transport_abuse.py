@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from chat.frame_limits import IncomingFrameLimit
-from tests.clients import Browser
+from tests.clients import Browser, wait_for
 from tests.conftest import ServerPool
 from tests.ops.test_metrics import moved, scrape
 
@@ -303,11 +303,11 @@ class Flood:
         conn.close()
 
 
-def wait_for_no_sockets(server, timeout=10):
-    deadline = time.monotonic() + timeout
-    while httpx.get(server.url + "/health").json()["active_connections"]:
-        assert time.monotonic() < deadline, "the server still counts the flooding socket"
-        time.sleep(0.05)
+def wait_for_no_sockets(server):
+    wait_for(
+        lambda: not httpx.get(server.url + "/health").json()["active_connections"],
+        message="the server to stop counting the flooding socket",
+    )
 
 
 def test_a_frame_flood_is_closed_with_1008_after_few_replies_and_costs_no_memory(server):
