@@ -800,16 +800,6 @@ ROUND3_CLEAN = [
 ]
 
 
-@pytest.mark.parametrize(("text", "rule"), ROUND3_CAUGHT)
-def test_round3_evasions_are_caught(content_filter, text, rule):
-    assert rule_of(content_filter, text) == rule
-
-
-@pytest.mark.parametrize("text", ROUND3_CLEAN)
-def test_round3_near_misses_are_accepted(content_filter, text):
-    assert rule_of(content_filter, text) is None
-
-
 # --- round 4: mechanisms, each probed from both sides --------------------------------
 
 ROUND4_CAUGHT = [
@@ -839,16 +829,6 @@ ROUND4_CLEAN = [
     "SPACIOUS 2BHK IN GHATKOPAR EAST — 5 MIN FROM METRO — SEMI FURNISHED — ₹38,000 — FAMILIES PREFERRED",
     "Owner in Canada, local agent does the visits and the agreement; no payment before the visit.",
 ]
-
-
-@pytest.mark.parametrize(("text", "rule"), ROUND4_CAUGHT)
-def test_round4_evasions_are_caught(content_filter, text, rule):
-    assert rule_of(content_filter, text) == rule
-
-
-@pytest.mark.parametrize("text", ROUND4_CLEAN)
-def test_round4_near_misses_are_accepted(content_filter, text):
-    assert rule_of(content_filter, text) is None
 
 
 # --- round 5: mechanisms, each probed from both sides --------------------------------
@@ -890,13 +870,14 @@ ROUND5_CLEAN = [
 ]
 
 
-@pytest.mark.parametrize(("text", "rule"), ROUND5_CAUGHT)
-def test_round5_evasions_are_caught(content_filter, text, rule):
+# Each round's mechanisms, probed from both sides.
+@pytest.mark.parametrize(("text", "rule"), ROUND3_CAUGHT + ROUND4_CAUGHT + ROUND5_CAUGHT)
+def test_each_rounds_evasions_are_caught(content_filter, text, rule):
     assert rule_of(content_filter, text) == rule
 
 
-@pytest.mark.parametrize("text", ROUND5_CLEAN)
-def test_round5_near_misses_are_accepted(content_filter, text):
+@pytest.mark.parametrize("text", ROUND3_CLEAN + ROUND4_CLEAN + ROUND5_CLEAN)
+def test_each_rounds_near_misses_are_accepted(content_filter, text):
     assert rule_of(content_filter, text) is None
 
 
