@@ -6,6 +6,7 @@ wall time, in % of one core; RSS in MiB; latencies in seconds in, milliseconds o
 """
 
 import asyncio
+import re
 import time
 
 import psutil
@@ -115,3 +116,15 @@ def rss_per_socket_kib(before_mib, after_mib, sockets):
     if not sockets:
         return None
     return (sum(after_mib) - sum(before_mib)) * BYTES_PER_MEBIBYTE / BYTES_PER_KIBIBYTE / sockets
+
+
+# One sample line of a Prometheus text page: name, optional {labels}, value.
+_METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
+
+
+def metric_samples(text):
+    """``(name, labels, value)`` for each sample of a Prometheus text page (``/metrics``)."""
+    for line in text.splitlines():
+        match = _METRIC_LINE.match(line)
+        if match:
+            yield match.group(1), match.group(2) or "", float(match.group(3))

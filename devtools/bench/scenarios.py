@@ -27,7 +27,7 @@ from devtools.bench.config import (
     SOCKETS_ONLY,
     BenchError,
 )
-from devtools.bench.measure import latency_summary, rss_per_socket_kib
+from devtools.bench.measure import latency_summary, metric_samples, rss_per_socket_kib
 from devtools.bench.runner import DesignRun
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ LONG_MESSAGE = (
     "refrigerator, high-speed fibre internet, covered parking for one scooter, daily housekeeping, "
     "water purifier, power backup; deposit two months, available from next week"
 )
-METRIC_LINE = re.compile(r"^(kirb_websocket_\w+|\w*slow\w*|\w*unsent\w*)(\{[^}]*\})?\s+([0-9.eE+-]+)$")
+WATCHED_METRIC = re.compile(r"kirb_websocket_\w+|\w*slow\w*|\w*unsent\w*")
 
 def describe(config):
     servers = f"{config.server_count} instance{'s' * (config.server_count != 1)}"
@@ -300,10 +300,9 @@ class SlowReadersRun(DesignRun):
                 _, body, _ = await asyncio.wait_for(rawhttp.read_response(reader), HEALTH_TIMEOUT_SECONDS)
             finally:
                 writer.close()
-            for line in body.decode().splitlines():
-                match = METRIC_LINE.match(line)
-                if match and not match.group(1).endswith("_created"):
-                    totals[match.group(1) + (match.group(2) or "")] += float(match.group(3))
+            for name, labels, value in metric_samples(body.decode()):
+                if WATCHED_METRIC.fullmatch(name) and not name.endswith("_created"):
+                    totals[name + labels] += value
         return dict(totals)
 
 

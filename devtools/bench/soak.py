@@ -36,7 +36,7 @@ from devtools.bench.clients import (
     frame_message_id,
 )
 from devtools.bench.config import MESSAGE_TYPE, NO_LIMIT, RAISED_LIMITS, SERVER_COUNT
-from devtools.bench.measure import rss_mib
+from devtools.bench.measure import metric_samples, rss_mib
 from devtools.bench.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,6 @@ METRICS_SAMPLED = (
     "kirb_stream_events_filled_total",
     "kirb_security_rejections_total",
 )
-_METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
 _KEY_VOLATILE_PART = re.compile(r"[0-9a-f]{16,}|\d+|![^!:]*|soak-[0-9a-f]+-\d+")
 
 
@@ -170,10 +169,9 @@ class Sample:
 def parse_metrics(text):
     """The METRICS_SAMPLED values in a Prometheus text page, each summed over its labels."""
     values = dict.fromkeys(METRICS_SAMPLED, 0.0)
-    for line in text.splitlines():
-        match = _METRIC_LINE.match(line)
-        if match and match.group(1) in values:
-            values[match.group(1)] += float(match.group(3))
+    for name, _, value in metric_samples(text):
+        if name in values:
+            values[name] += value
     return values
 
 
