@@ -17,6 +17,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.clients import BROWSER_USER_AGENT, Browser, Socket, new_ip, wait_for
+from tests.ops.test_metrics import scrape
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -149,10 +150,7 @@ def stored_ids(database_url, ids):
 
 
 def socket_gauge(server):
-    for line in httpx.get(server.url + "/metrics").text.splitlines():
-        if line.startswith("active_websocket_connections "):
-            return float(line.split()[1])
-    raise AssertionError("no active_websocket_connections gauge in /metrics")
+    return scrape(server)[("active_websocket_connections", frozenset())]
 
 
 def hold_event_counter_until_a_post_waits(database_url):
