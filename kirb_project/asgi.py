@@ -4,16 +4,17 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kirb_project.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
 # Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from kirb_project.health import HealthCheck  # noqa: E402
 from kirb_project.metrics_view import MetricsEndpoint  # noqa: E402
+from kirb_project.wsgi_bridge import WsgiBridge  # noqa: E402
 from security.middleware import WebSocketIdentityMiddleware, WebSocketOriginMiddleware  # noqa: E402
 
 
@@ -26,7 +27,7 @@ def build_application(websocket_routes):
             # /health and /metrics are answered before Django: fast while Django is busy,
             # and without its ALLOWED_HOSTS check (load balancers and scrapers address an
             # instance by its own name or IP).
-            "http": MetricsEndpoint(HealthCheck(django_asgi_app)),
+            "http": MetricsEndpoint(HealthCheck(WsgiBridge())),
             "websocket": WebSocketOriginMiddleware(WebSocketIdentityMiddleware(URLRouter(websocket_routes))),
         }
     )

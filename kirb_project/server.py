@@ -10,6 +10,7 @@ adjustments below; ``manage.py serve`` is its command line.
 import asyncio
 import collections
 import ctypes
+import functools
 import json
 import logging
 import resource
@@ -433,6 +434,40 @@ def _drop_if_headers_unfinished(protocol):
         channel.transport.abortConnection()
 
 
+class ApplicationInbox:
+    """What daphne puts an application's incoming messages in: one per connection.
+
+    daphne uses an ``asyncio.Queue``: four deques and an Event, about 2.4 KiB held by
+    each of 10,000 idle sockets. One reader (the application) and one writer (the
+    protocol: ``put_nowait``, and ``qsize`` for its backlog check) need only a list
+    and a future to wake the reader. As in a Queue, a message stays in the list until
+    read: a reader cancelled just after being woken loses nothing.
+    """
+
+    __slots__ = ("_unread", "_waiter")
+
+    def __init__(self):
+        self._unread = []
+        self._waiter = None
+
+    def put_nowait(self, message):
+        self._unread.append(message)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def qsize(self):
+        return len(self._unread)
+
+    async def get(self):
+        while not self._unread:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._unread.pop(0)
+
+
 class KirbServer(daphne_server.Server):
     """daphne's server, keeping its listening ports so a drain can close them."""
 
@@ -450,9 +485,21 @@ class KirbServer(daphne_server.Server):
         super().listen_success(port)
 
     def create_application(self, protocol, scope):
+        """daphne's, with a lean input queue (``ApplicationInbox``)."""
+        assert "application_instance" not in self.connections[protocol]
         if isinstance(protocol, KirbWebSocketProtocol):
             scope[WRITER_SCOPE_KEY] = protocol  # chat.consumers writes through it
-        return super().create_application(protocol, scope)
+        inbox = ApplicationInbox()
+        scope.setdefault("asgi", {"version": "3.0"})
+        application_instance = self.application(
+            scope=scope, receive=inbox.get, send=functools.partial(self.handle_reply, protocol)
+        )
+        if protocol not in self.connections:
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+            application_instance, loop=asyncio.get_event_loop()
+        )
+        return inbox
 
     def stop_listening(self):
         for port in self.ports:

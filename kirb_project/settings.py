@@ -203,8 +203,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several server processes share one SQLite file in development and tests: WAL lets
     # readers go on during a write, IMMEDIATE transactions plus a busy timeout make
     # concurrent writers queue instead of failing with "database is locked" (up to
-    # the busy timeout: then "locked", a 503).
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # the busy timeout: then "locked", a 503). Connections persist as on PostgreSQL:
+    # each HTTP and database thread (kirb_project/wsgi_bridge.py, core.dbpool) keeps one.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": DATABASE_BUSY_TIMEOUT_SECONDS,
@@ -376,6 +376,10 @@ KIRB_DEFAULTS = {
     # 429 and closed. Not applied to TRUSTED_PROXIES peers: behind a proxy every client
     # shares its address, so the proxy must cap connections per client itself.
     "HTTP_MAX_CONNECTIONS_PER_IP": 50,
+    # Threads Django's HTTP requests run on (kirb_project/wsgi_bridge.py); more queue.
+    # Every request is short and they share the GIL: more threads add contention, not
+    # throughput (docs/BENCHMARKS.md), but a slow query holds one of them.
+    "HTTP_THREADS": 4,
     "WS_HANDSHAKE_TIMEOUT_SECONDS": 5,
     # Keepalive: a ping after this long without traffic; no pong within the timeout
     # and the peer is dead (phones vanish without closing).
