@@ -457,6 +457,11 @@ KIRB_DEFAULTS = {
     # The score at which the evidence of an advance-fee scam across a post is a scam
     # (security/data/scam_phrases.txt lists the evidence and its weights).
     "FILTER_SCAM_SCORE_THRESHOLD": 4,
+    # A post with no housing word is off-topic spam with one [offer] word of
+    # security/data/topic_words.txt, or this many [promotion] words (a percentage counts
+    # as one). Lower catches more spam, and refuses more tenants who name their jobs in a
+    # post with no housing word.
+    "FILTER_OFF_TOPIC_MIN_PROMOTIONS": 2,
     # Reports: distinct reporter *networks* (IPv4 /24, IPv6 /48) on one fingerprint;
     # reporters that are shadowbanned, blocked or automated are not counted. The
     # shadowban lasts REPORTS_REVIEW_SECONDS and opens a moderation case; a moderator

@@ -18,6 +18,7 @@ Public Suffix List bundled in the ``publicsuffixlist`` package (no network at ru
 docs/CONTENT_FILTER.md describes the rules and how they were measured.
 """
 
+import itertools
 import logging
 import re
 import unicodedata
@@ -47,6 +48,7 @@ class FilterConfig:
     min_words_for_repetition: int
     min_phone_digits: int
     scam_score_threshold: int
+    off_topic_min_promotions: int
 
     @classmethod
     def from_settings(cls, setting):
@@ -298,6 +300,12 @@ _REASSEMBLE_RE = re.compile(
     _REASSEMBLE_LINK_RE.pattern
     + r"|\b(?:write|join|combine|add|put|read|jod\w*|likh\w*|milao|mila\s+ke)\s+(?:them|these|it|all|sab\s+ko|sabko)\s+"
     r"(?:together|ek\s?sath|ek\s?saath|saath\s+me)\b"
+    # round 6: "read both together and call", "just join them and call", "dial them in order",
+    # "dono jod ke call karo", "baaki ka next line me"
+    r"|\b(?:write|join|combine|put|read|dial|call|jod\w*|likh\w*|milao|mila)\s+(?:them|these|it|all|both|dono|sab\s*ko|sabko)?\s*"
+    r"(?:together|in\s+order|one\s+after\s+(?:the\s+)?other|ek\s?sath|ek\s?saath|saath\s+me|and\s+(?:call|dial)"
+    r"|(?:ke|kar\s*ke|karke)\s+(?:call|dial|phone))\b"
+    r"|\b(?:baaki|baki|baqi|rest|remaining)\b[^.\n]{0,25}\b(?:next\s+line|agli\s+line|neeche|niche|below)\b"
 )
 # A name and a suffix that is never a word, with a space for the dot: "punerooms com".
 # Round 4: a link with spaced dots, given away by a two-label suffix ("roomz . co . in")
@@ -322,6 +330,29 @@ _LINK_INTENT_RE = re.compile(
     r"\b(?:visit|website|web\s?site|site|link|links|check\s?out|open|browse|click|go\s+to|log\s?in|log\s+on|"
     r"register|sign\s?up|download)\b[^.!?\n]{0,30}$"
 )
+
+
+# Round 6.
+_SPACED_WWW_RE = re.compile(r"(?<![a-z0-9])w[\s.]{1,2}w[\s.]{1,2}w(?![a-z0-9])")
+_DEVANAGARI_LINK_WORDS = (
+    ("डॉट", " dot "), ("डाट", " dot "), ("कॉम", "com"), ("ॲट", " at "), ("अ‍ॅट", " at "), ("एट", " at "),
+    ("जीमेल", "gmail"), ("याहू", "yahoo"), ("आउटलुक", "outlook"), ("वेबसाइट", "website"),
+)
+_INDIC_NAME_DOT_RE = re.compile(r"[\u0900-\u0d7f]{3,}\s+dot\s+(?:com|net|org|in|co)(?![a-z])")
+_MAIL_PROVIDERS = ("gmail", "yahoo", "ymail", "hotmail", "outlook", "rediff", "protonmail", "icloud")
+_SPELLED_EMAIL_RE = re.compile(
+    r"(?<![\w.@-])(?P<name>[a-z0-9][a-z0-9._-]{2,})\s*(?:@|\(at\)|\[at\]|(?P<rate>at\s+the\s+rate(?:\s+of)?)|at)\s*"
+    r"(?:gmail|yahoo|ymail|hotmail|outlook|rediffmail|rediff|protonmail|icloud)(?![a-z])"
+)
+
+
+def _overlapping(pattern, text):
+    """Matches of ``pattern`` that may share their suffix with the next name: "drive dot
+    google dot com" is "drive dot google" and then "google dot com"."""
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        yield match
+        position = match.start("suffix")
 
 
 def _starts_word(text, index):
@@ -351,15 +382,54 @@ _BARE_HANDLE_RE = re.compile(r"(?<![\w.])@[a-z][a-z0-9]*(?:[_.][a-z0-9]+)*[_.][a
 # Words that may be a misspelt app name ("teligram"): as long as the names, give or take one.
 _PLATFORM_CANDIDATE_RE = re.compile(r"(?<![a-z])[a-z]{7,10}(?![a-z])")
 # Apps where a contact is a number or an address, not a name to search for.
-_NUMBER_OR_ADDRESS_APPS = {"whatsapp", "gmail", "yahoo", "hotmail", "rediffmail", "protonmail", "signal"}
+_NUMBER_OR_ADDRESS_APPS = {"whatsapp", "gmail", "yahoo", "hotmail", "rediffmail", "protonmail", "outlook", "signal"}
 # A person's name as typed: two to four capitalised words.
 _TYPED_NAME_RE = re.compile(r"\s+(?:me\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+){1,3}\b")
+# Round 6: a page's name as typed, capitalised words with short capitals among them
+# ("Delhi PG Finder", "Sandeep Noida Rentals"): two to five words, one of them a name.
+_PAGE_NAME_RE = re.compile(
+    r"\s*(?=(?:[A-Z]{2,5}\s+)*[A-Z][a-z])(?:[A-Z][a-z]+|[A-Z]{2,5})(?:\s+(?:[A-Z][a-z]+|[A-Z]{2,5})){1,4}\b"
+)
 _SPACED_PLATFORM_RE = re.compile(r"\b(tele|teli|insta|snap|whats|wats)[\s._-]+(gram|grm|chat|app|ap)\b")
 # App names written to get past a filter: with symbols for letters ("Sn@pchat",
 # "Telegr@m", "in$ta", "1nsta") or letter by letter ("T.e.l.e.g.r.a.m", "t e l e g r a m").
 _LEET_WORD_RE = re.compile(r"(?<![\w@$])(?=[a-z0-9@$]*[a-z][a-z0-9@$]*[a-z])[a-z0-9@$]*[@$0-9][a-z0-9@$]*(?![\w@$])")
 _LEET_LETTERS = str.maketrans("@$0134", "asoiea")
 _LETTER_BY_LETTER_RE = re.compile(r"(?<![a-z0-9])[a-z](?:[.\-_*\s]{1,2}[a-z]){3,}(?![a-z0-9])")
+
+
+# Round 6: a word of any Indic script read by its consonants, for app names written in
+# those scripts ("টেলিগ্রাম", "டெலிகிராம்" and "टेलीग्राम" all read TLKRM). The scripts share
+# Devanagari's layout (see _TO_DEVANAGARI), so one table of offsets serves them all;
+# consonants that spellers and scripts mix up are one class (Tamil has one letter for k
+# and g), and vowels, nasals, h and y are left out (Bengali writes WhatsApp without a v).
+_CONSONANT_CLASSES = {
+    offset - 0x900: name
+    for name, letters in (
+        ("K", "कखगघ"), ("C", "चछजझ"), ("T", "टठडढतथदध"), ("P", "पफबभ"), ("R", "रऱ"),
+        ("L", "लळऴ"), ("V", "व"), ("S", "शषस"), ("M", "म"),
+    )
+    for offset in map(ord, letters)
+}
+_INDIC_WORD_RE = re.compile("[\u0900-\u0d7f]{3,}")
+# Malayalam writes "st" with a doubled ṟ (ഇൻസ്റ്റാഗ്രാം) and ends words in chillu letters and
+# the anusvara (ടെലിഗ്രാം: -m).
+_MALAYALAM_SPELLINGS = str.maketrans({"\u0d7c": "\u0d30", "\u0d7d": "\u0d32", "\u0d7e": "\u0d33"})
+_APP_SKELETON_MIN = 4
+
+
+def _consonant_skeleton(word):
+    """'टेलीग्राम' -> 'TLKRM': the classes of a word's consonants, a class repeated once."""
+    if "\u0d00" <= word[0] <= "\u0d7f":
+        word = word.replace("\u0d31\u0d4d\u0d31", "\u0d1f").translate(_MALAYALAM_SPELLINGS)
+        if word.endswith("\u0d02"):
+            word = word[:-1] + "\u0d2e"
+    skeleton = []
+    for char in word:
+        name = _CONSONANT_CLASSES.get((ord(char) - 0x900) % 0x80) if "\u0900" <= char <= "\u0d7f" else None
+        if name is not None and (not skeleton or skeleton[-1] != name):
+            skeleton.append(name)
+    return "".join(skeleton)
 
 
 # --- Phone numbers -----------------------------------------------------------------
@@ -386,21 +456,63 @@ _REPEATERS = {
 _DIGIT_COUNT_RE = re.compile(
     r"\b(?:first|second|last|next|remaining|other|pehle|pahle|pehla|agle|baaki|baki|shevatche|pahile)\s+half\b"
     r"|\b(?:rest|baaki|baki|remaining)(?=\s*[:=-]?\s*[0-9])"  # round 3: "first 5 digits 98450, rest 12345"
+    # round 6: "starts with 9447 and the rest is 012 345", "begins with 8830, remaining digits are 417 265"
+    r"|\b(?:the\s+)?(?:rest|remaining)\s+(?:(?:digits|part|half|number)\s+)?(?:is|are|hai|hain)(?=\s*[:=-]?\s*[0-9])"
+    r"|\b(?:starts?|begins?|starting|beginning)\s+with(?=\s*[:=-]?\s*[0-9])"
+    # "starts 99 ends 77, middle 110 233"
+    r"|\b(?:starts?|begins?|ends?|ending|middle|beech\s+me|bich\s+me)(?=\s*[:=-]?\s*(?:(?:is|are|hai|with)\s+)?[0-9])"
     r"|\b(?:first|last|next|remaining|other|pehle|pahle|pehla|agle|baaki|baki|shevatche|pahile)\s+"
     r"(?:(?:one|two|three|four|five|six|seven|1|2|3|4|5|6|7|ek|do|teen|char|paanch|panch|chhe|saat)\s+)?"
     r"(?:digits?|numbers?|nos?\.?|ank|anka|ankde)(?![a-z])"
     r"|\b(?:first|last|next|remaining)\s+(?:three|four|five|six|seven|3|4|5|6|7)"
     r"(?=\s*[:=-]?\s*(?:(?:are|is|hai|hain|were)\s+)?[0-9])"  # round 4: "the last five are 45617"
 )
+# Round 6: a digit counted out, "four 5s", "three nines", "2 zeros": that many of the
+# digit ("98 followed by four 5s and then 1234" is 98 5555 1234). "double" and "triple"
+# (_REPEATERS) are the same thing said another way.
+_COUNTED_REPEAT_RE = re.compile(
+    r"\b(two|three|four|five|six|seven|2|3|4|5|6|7)\s+"
+    r"(?:([0-9])['’]?s|(zero|one|two|three|four|five|six|seven|eight|nine)e?s)\b"
+)
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_DIGIT_NAMES = {name: str(digit) for digit, name in enumerate("zero one two three four five six seven eight nine".split())}
+
+
+def _expand_counted_repeat(match):
+    count = _COUNTS.get(match[1]) or int(match[1])
+    digit = match[2] or _DIGIT_NAMES[match[3]]
+    return " ".join([digit] * count)
+
+
+# Round 6: spelled digits glued into one long word ("nineeightonefivesix...").
+_LONG_WORD_RE = re.compile(r"[a-z]{12,}")
+# Round 6: a post names a handful of counted parts at most; more is a list, read no further.
+_COUNTED_PARTS_MAX = 12
+# Round 6: "(x = 6)", "where x is 6": a letter standing for a digit.
+_DIGIT_DEFINITION_RE = re.compile(r"(?<![a-z0-9])([a-z*#])\s*(?:=|is|means|hai)\s*(\d)(?![0-9])")
+# Round 6: digits hidden with x's ("94141xxxxx", "98xxxx4512").
+_HIDDEN_DIGITS_RE = re.compile(r"(?<![a-z0-9])(\d{2,8})(x{2,8})(\d{0,6})(?![a-z0-9])")
+# Round 6: digits glued to letters ("sunil47563"), for a half given that way.
+_GLUED_DIGITS_RE = re.compile(r"(?<=[a-z])(\d{4,7})(?![0-9])")
+# Round 6: ten Roman numerals in a row, as typed (capitals).
+_ROMAN_DIGIT = r"(?:VIII|VII|III|IX|IV|VI|II|V|I|0)"
+_ROMAN_RUN_RE = re.compile(rf"(?<![A-Za-z])(?:{_ROMAN_DIGIT}[\s,.\-]+){{9,}}{_ROMAN_DIGIT}(?![A-Za-z])")
+# Round 6: O typed for zero as a word of its own, inside a number ("98 one one OO 8 8 7 6").
+_ZERO_LETTERS = frozenset({"o", "oo", "ooo"})
+# Round 6: words that go on with a number after a comma ("9 8, then two 7s").
+_CONTINUING_WORDS = frozenset({"then", "phir", "fir", "followed"})
 # Round 3: words that say a number is typed backwards.
 _REVERSED_RE = re.compile(r"\b(?:reverse|reversed|backwards?|ulta|ulte|ultaa|ulti|ulat|palat|palatke|upside)\b")
 # Round 3: a counted part and the digits it introduces, wherever it is in the post.
+# Round 6: a part may itself be typed in groups ("the rest is 012 345").
 _COUNTED_PART_RE = re.compile(
-    rf"(?:{_DIGIT_COUNT_RE.pattern})[\s:=-]*(?:(?:are|is|hai|hain|were)\s+)?(\d{{3,7}})(?![0-9])"
+    rf"(?:{_DIGIT_COUNT_RE.pattern})[\s:=-]*(?:(?:are|is|hai|hain|were|with)\s+)?(\d{{2,7}}(?:[ -]\d{{1,5}}){{0,3}})(?![0-9])"
 )
 # A lone O, l or I between digits is a digit: "9 7 O 4 l 2 3 8 8 6". Only there, so
 # words ("O Block", "I live") are left alone. Round 4: two of them too ("98.IO.22.33.44").
-_LONE_LOOKALIKE_RE = re.compile(r"(?<=[0-9])([^a-z0-9\n]{1,3})([oil]{1,2})(?=[^a-z0-9\n]{1,3}[0-9])")
+# Round 6: also S for 5 and Z for 2 ("9 8 2 O l 7 7 3 S 1"); not B or G, which are wings
+# and blocks ("3 B 101").
+_LONE_LOOKALIKE_RE = re.compile(r"(?<=[0-9])([^a-z0-9\n]{1,3})([oilsz]{1,2})(?=[^a-z0-9\n]{1,3}[0-9])")
 # What ends a phone number between two of its parts: a new line, a sentence or a list
 # (", " and ". "), or a long stretch of symbols. Spaces, dashes, dots, brackets,
 # slashes, bars, stars and emoji in between do not.
@@ -484,13 +596,14 @@ def _looks_like_numbering(parts):
 class _Run:
     """The parts of what may be one phone number, as they were joined."""
 
-    __slots__ = ("parts", "word_split", "word_pending", "last_was_tens", "last_was_spelled", "spelled", "start")
+    __slots__ = ("parts", "word_split", "word_pending", "last_was_tens", "last_was_spelled", "spelled", "start", "end")
 
     def __init__(self, start=0):
         self.parts, self.word_split, self.word_pending = [], False, False
         self.last_was_tens = self.last_was_spelled = False
         self.spelled = 0  # how many parts were spelled out ("nine", "nau")
         self.start = start  # where the first part begins in the text
+        self.end = start  # where the last part ends
 
 
 # --- Profanity ---------------------------------------------------------------------
@@ -514,9 +627,97 @@ _REPEATED_PHRASE_MAX_WORDS = 6
 _REPEATED_PHRASE_MIN_TIMES = 3
 _REPEATED_PHRASE_SHARE = 0.6
 # "visit possible only after token", "visit only after you pay": a visit that costs money.
+# Round 6: phrase forms have doubled letters squeezed ("booking" is "boking"), so the
+# patterns below are written that way; "site visit allowed only after booking amount is
+# received" was missed because this one said "booking". Also "viewing", "seeing" and "once".
 _VISIT_AFTER_PAYING_RE = re.compile(
-    r" visit(?:ing)? (?:[a-z]+ ){0,3}only after (?:the |you |your |a )?"
-    r"(?:payment|paying|pay|token|advance|booking|transfer|0 (?:token|advance|booking|rs|rupees|on|via|by))"
+    r" (?:visit|visits|visiting|viewing|seing) (?:[a-z]+ ){0,3}only (?:after|once) (?:the |you |your |a |we |i )?"
+    r"(?:receive |get |make |have )?"
+    r"(?:payment|paying|pay|paid|token|advance|boking|transfer|deposit|confirmation"
+    r"|0 (?:token|advance|boking|rs|rupes|on|via|by))"
+    # "no site visits until the booking amount reaches my account", "no viewing unless you pay"
+    r"| no (?:site )?(?:visit|visits|viewing|viewings) (?:until|til|unles|before|without) (?:[a-z]+ ){0,3}"
+    r"(?:payment|pay|paid|token|advance|boking|transfer|deposit|amount)"
+)
+# Round 6: a visit refused for a time ("visits not possible on weekdays", "visit not
+# allowed after 9 pm") is a visit restricted, not refused: taken out before the scam
+# phrases are read.
+_TIMED_REFUSAL_RE = re.compile(
+    r" (?:(?:visit|visits|visiting|viewing|viewings|visitors) (?:are |is )?not (?:posible|alowed|permited)"
+    r"|no (?:site )?(?:visit|visits|visiting|viewing|visitors)(?: alowed)?"
+    r"|(?:does not|doesn t|don t|do not) alow (?:visitors|visits))"
+    r"(?= (?:on|before|after|during|betwen|at|in the|today|tomorow|this|post|past|beyond) "
+    # "until 10 am" is a time; "until the booking amount reaches my account" is a payment
+    r"| (?:til|until) (?!(?:[a-z]+ ){0,3}(?:payment|pay|paid|token|advance|boking|transfer|deposit|amount)))"
+)
+# Round 6: "call before visiting", "dekhne se pehle call kar lena", "ফ্ল্যাট দেখার আগে ফোন
+# করবেন": a word for "before" within a few words of a word for calling is about a call.
+_CONTACT_WORDS = frozenset(
+    "call cal phone ring mesage msg text inform ping contact कॉल फोन ফোন போன் ఫోన్ ಫೋನ್ ഫോൺ ફોન ਫੋਨ".split()
+)
+_BEFORE_MARKS = (
+    "before", "prior", "pehle", "pahle", "पहले", "पहिले", "आधी", "पूर्वी", "முன்", "ముందు", "ಮೊದಲು", "ಮುನ್ನ",
+    "ಮುಂಚೆ", "മുമ്പ്", "আগে", "પહેલા", "ਪਹਿਲਾਂ",
+)
+_CALL_DISTANCE = 4
+
+
+def _without_call_before(phrases):
+    """The phrase form with each "before" near a word for calling blanked out."""
+    tokens = phrases.split()
+    calls = [index for index, token in enumerate(tokens) if token in _CONTACT_WORDS]
+    for index, token in enumerate(tokens):
+        if any(mark in token for mark in _BEFORE_MARKS) and any(abs(index - call) <= _CALL_DISTANCE for call in calls):
+            tokens[index] = "x"
+    return f" {' '.join(tokens)} "
+
+
+# Round 6: the address or location given only after money, in English ("then we'll share
+# the flat location", "after that you get the address"); other languages are phrases of
+# [prepay] in scam_phrases.txt.
+_ADDRESS_AFTER_RE = re.compile(
+    r" (?:then|after that|after which|only then|and then) (?:[a-z]+ ){0,3}(?:share|send|give|get|receive|text|mesage)"
+    r"(?: you| u)? (?:the |our |my |exact |ful |flat |rom |house |your )*(?:[a-z]+ (?:and |& ))?"
+    r"(?:adres|address|location|pin|directions) "
+    # "only then address will be shared"
+    r"| (?:then|only then|after that) (?:the |your |our |exact |flat )?(?:adres|address|location) "
+    r"(?:wil be |wil |is |gets )?(?:shared|sent|given|revealed|disclosed)"
+    # "I will share lockbox code after payment", "keys only after the transfer"
+    r"| (?:share|send|give) (?:you )?(?:the |my )?(?:[a-z]+ ){0,2}(?:adres|address|location|code|key|keys) "
+    r"(?:only )?(?:after|once) (?:the |your |you )?(?:payment|pay|paid|transfer|token|advance|boking|deposit)"
+)
+# Round 6: the place, its address or its owner shown only after money, in any order of
+# words: "visit can be arranged after confirmation", "photos and address on WhatsApp after
+# payment", "security deposit must be paid online before I share the flat number",
+# "viewing only for confirmed tenants", "send 3000 token first, then we discuss the visit".
+# Not the keys or the agreement: an honest owner also hands those over after the deposit.
+_SHOWN_THING = r"(?:visit|visits|viewing|address|adres|location|flat number|building name|photos|pics|owner s (?:contact|number))"
+_PAID = r"(?:payment|pay|paid|paying|confirmation|boking|transfer|token|advance|deposit)"
+_SHOWN_AFTER_PAYING_RE = re.compile(
+    rf" {_SHOWN_THING} (?:[^ .!?|]+ ){{0,6}}(?:after|once|post) (?:the |your |you |we |i )?(?:receive |get )?{_PAID} "
+    rf"| {_PAID} (?:[^ .!?|]+ ){{0,8}}(?:before|then|and then|and) (?:i |we )?(?:wil |l )?"
+    rf"(?:share|send|give|arange|discus|show|fix|plan) (?:you )?(?:the |my |our )?(?:[a-z]+ ){{0,2}}{_SHOWN_THING} "
+    r"| (?:visit|visits|viewing|viewings) (?:[a-z]+ ){0,2}only for (?:confirmed|paid|boked|serious paid) "
+)
+# Round 6: paying first, whatever is paid ("pay the deposit first", "send the token
+# first"). An honest landlord also wants the deposit before moving in, so this only
+# adds to other evidence that the place is kept from view (see _scam_score).
+_PAY_FIRST_RE = re.compile(
+    r" (?:pay|send|transfer|deposit) (?:the |your |a |me )?(?:[a-z0-9]+ ){0,2}first (?!month|flor|time|rent)"
+    r"| (?:token|advance|boking amount|payment) (?:of )?(?:0 )?first (?!month|flor|time|rent)"  # "token 5000 first"
+)
+# Round 6: the visit put after the payment ("token 5000 first to block the flat, visit
+# afterwards"): counts as paying before the visit only with a payment asked first.
+_VISIT_LATER_RE = re.compile(
+    r" (?:visit|viewing|se the flat|se it) (?:[a-z]+ )?(?:afterwards|later|after that|baad me|baad mein) "
+)
+# Round 6: a refund promised "after the agreement" is not a safe arrangement: the
+# [warning] phrases are read without it ("fully refundable after agreement").
+_REFUND_AFTER_RE = re.compile(r" (?:fuly |100 )?refund(?:able|ed)? (?:[a-z]+ ){0,2}(?:after|on|at) (?:the |your )?")
+# Round 6: identity papers sent ("send a scan of your Aadhaar and PAN").
+_DOCUMENTS_SENT_RE = re.compile(
+    r" (?:send|share|upload|mail|email|whatsapp|bhejo|bhej do|bhejiye) (?:[a-z]+ ){0,4}"
+    r"(?:aadhaar|aadhar|adhar|aadhaar card|pan|pan card|pasport|id proof|id card|voter id)"
 )
 
 _EDGE_PUNCTUATION = "\"'`.,;:!?()[]{}<>-_*~…|/\\#=+"
@@ -555,6 +756,10 @@ _TO_DEVANAGARI = {code: 0x0900 + (code - 0x0900) % 0x80 for code in range(0x0980
 # A word read that way is abusive when it starts with a Devanagari entry of at least
 # this many code points: those languages inflect with suffixes ("-ना", "-र", "-के").
 _FOLDED_STEM_MIN = 4
+# Round 6: entries typed in the other scripts start words only from this many code points
+# ("ಸೂಳೆಮಗ"): the southern languages glue more onto a word, and a short entry starts
+# ordinary words ("ஓத்தா" would start a misspelt "ஒத்தாசை", help).
+_OTHER_SCRIPT_STEM_MIN = 6
 
 
 def _ends(word):
@@ -575,6 +780,9 @@ def _stretchable(entry):
 
 
 _PLUS_FOR_T_RE = re.compile(r"[a-z]\+[a-z]", re.IGNORECASE)
+_LEET_INSIDE_RE = re.compile(r"[a-z][@$0-9]|[@$0-9][a-z]", re.IGNORECASE)
+# Round 6: words of letters and digits, read as leetspeak for abusive phrases ("b0l1 m4g4").
+_LETTERS_AND_DIGITS_RE = re.compile(r"(?<![\w])[a-z]+[0134][a-z0-9]*(?![\w])")
 _SPACED_LETTERS_RE = re.compile(r"(?<!\S)\S \S \S(?!\S)")
 _WIDE_GAP_RE = re.compile(r"\s{2,}")
 # Round 5: a handle some words after an app must look like nothing else: letters with
@@ -584,13 +792,32 @@ _HANDLE_WINDOW_WORDS = 8
 _SENTENCE_BREAK_RE = re.compile(r"[.;]\s")
 _HANDLE_SHAPE_RE = re.compile(
     r"[a-z][a-z0-9]*_[a-z0-9_.]*[a-z0-9]|[a-z]{2,}[0-9]*(?:\.[a-z]{2,}[0-9]*)+|(?P<name>[a-z]{3,})[0-9]{2,}"
+    r"|[a-z]{3,}\.[0-9]{2,}"  # round 6: "roomdilli.21"
 )
+# Round 6: handles in other disguises.
+_SPELLED_DOT_RE = re.compile(r"(?<=[a-z0-9_]) dot (?=[a-z0-9_])")
+_SPACED_APP_INITIALS_RE = re.compile(r"(?<![a-z0-9])([it])[ .]{1,2}(g)(?![a-z0-9])")
+_DM_HANDLE_RE = re.compile(
+    r"\b(?:dm|msg|message|ping|follow|text)\s+(?:karo\s+|kar\s+|kijiye\s+|karein\s+|me\s+|us\s+)?(?:on\s+|at\s+|to\s+)?"
+    r"@[a-z][a-z0-9_.]{2,}"
+)
+_AT_WORD_RE = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9]{5,})")
+_CAMEL_HUMP_RE = re.compile(r"[a-z][A-Z]")
 _NOT_HANDLE_FIRST = frozenset("me us it now only pe par karo here there please pls msg call dm text ok thanks".split())
 _NOT_HANDLE_LAST = frozenset("nagar road rd colony vihar park marg chowk peth wadi layout nivas society".split())
 _NOT_HANDLE_NAMES = frozenset(
     "sector phase block tower wing plot flat flats room rooms gate lane road stage floor unit shop covid ward zone "
     "house building apartment bhk pin no".split()
 )
+
+
+def _is_camel_case(token):
+    """'PatnaRoomWale', 'MumbaiPGwala': words run together with capitals inside, twice or
+    in ten letters or more; not "WhatsApp", "PhonePe", "YouTube", "McDonalds"."""
+    if not token.isalnum() or sum(map(str.isalpha, token)) < 8:
+        return False
+    humps = len(_CAMEL_HUMP_RE.findall(token))
+    return humps >= 2 or (humps == 1 and len(token) >= 10)
 
 
 def _is_handle_shaped(chunk):
@@ -604,6 +831,52 @@ def _is_handle_shaped(chunk):
     # 20k") nor a road or area written with a dot ("sb.road", "jp.nagar").
     parts = token.split(".")
     return "_" in token or not (parts[0] in _NOT_HANDLE_FIRST or parts[-1] in _NOT_HANDLE_LAST)
+
+
+# Round 6: "2BHK", "1rk", "3 bhk": a home's size, for the off-topic offer check.
+_GLUED_HOME_SIZE_RE = re.compile(r"\d\s?(?:bhk|rk|bed|bhks)\b")
+# Round 6: "id is hydhomes_99", "username: flats.pune", with no app named: a token shaped
+# like a handle (_is_handle_shaped) or a made-up name ("id is hydhomes"); not a code
+# ("RERA ID: P52100047896", "order id OD1234...") nor a word ("id is pending").
+_HANDLE_LABEL_RE = re.compile(
+    r"(?<![a-z0-9])(?:id|user\s?id|user\s?name|handle)\s*(?:(?:is|:|-|=|hai|h)\s*)?@?(?P<token>[a-z0-9][a-z0-9_.]*[a-z0-9])"
+)
+# Round 6: junk posts. Letters in a row on a keyboard ("asdfgh", "qwerty", "lkjh"), four or
+# more: no word of any language on the board is one. Words people type to test a form.
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEYBOARD_RUN_MIN = 4
+# A post of symbols and emoji alone may have a few ("🙏", "👍👍"), not this many.
+_SYMBOLS_ONLY_MIN = 8
+_PLACEHOLDER_WORDS = frozenset(
+    "test tests testing tested check checking hello hi hey sample dummy demo lorem ipsum abc xyz asdf ok okay".split()
+)
+
+
+_KEYBOARD_RUNS = frozenset(
+    line[start:end]
+    for row in _KEYBOARD_ROWS
+    for line in (row, row[::-1])
+    for start in range(len(line))
+    for end in range(start + _KEYBOARD_RUN_MIN, len(line) + 1)
+)
+
+
+def _is_keyboard_run(token):
+    return token in _KEYBOARD_RUNS
+
+
+# Not a hashtag ("#flat_for_rent"): a tag, not a contact.
+_UNDERSCORE_TOKEN_RE = re.compile(r"(?<![\w.#])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w])")
+
+
+def _is_underscore_handle(token):
+    """'kolkata_mess_daily', 'roomie_delhi22', 'hydhomes_99': words joined by "_" (five
+    letters or more), or a name and two digits or more; not a place ("sector_5") nor a
+    numbered file ("photo_1")."""
+    parts = token.split("_")
+    if sum(map(str.isalpha, token)) < 5 or parts[0] in _NOT_HANDLE_NAMES or len(parts[0]) < 2:
+        return False
+    return sum(any(map(str.isalpha, part)) for part in parts) >= 2 or (parts[-1].isdigit() and len(parts[-1]) >= 2)
 
 
 _LABEL_BEFORE_NUMBER_RE = re.compile(r"([a-z]+) \d+\b")
@@ -632,6 +905,11 @@ def _word_candidates(text):
     """
     if "+" in text:  # round 5: "+" looks like t ("chu+iya")
         yield from (chunk.replace("+", "t") for chunk in text.split() if _PLUS_FOR_T_RE.search(chunk))
+    if "!" in text:  # round 6: "!" for i at the end of a word in leetspeak ("r@nd!")
+        for chunk in text.split():
+            word = chunk.strip(_EDGE_PUNCTUATION.replace("!", ""))
+            if word.endswith("!") and _LEET_INSIDE_RE.search(word.rstrip("!")):
+                yield word.rstrip("!") + "i"
     if "  " in text and _SPACED_LETTERS_RE.search(text):
         # Round 5: "F U C K   T H I S": a wider gap ends a spaced-out word.
         for part in _WIDE_GAP_RE.split(text):
@@ -729,9 +1007,18 @@ class ContentFilter:
         # "insta id", "telegram username", "snapchat, id is ...". The word boundary
         # before is checked in code: a leading \b makes this search several times slower.
         self._profile_id_re = re.compile(
-            rf"{platform}[\s,:-]{{0,3}}(?:id|user\s*name|handle|profile)\b(?!\s*(?:proof|card))"  # not "ID proof"
+            # not "ID proof"; round 6: not "LinkedIn profile on request"
+            rf"{platform}[\s,:-]{{0,3}}(?:id|user\s*name|handle|profile)\b"
+            r"(?!\s*(?:proof|card|on\s+request|available|is\s+private))"
         )
         self._platform_any_re = re.compile(platform)
+        # Round 6: app names written in an Indic script, by their consonants.
+        self._app_skeletons = {}
+        for line in _read_list(data_dir / "platform_scripts.txt"):
+            name, spelling = line.split(maxsplit=1)
+            skeleton = _consonant_skeleton(spelling)
+            if len(skeleton) >= _APP_SKELETON_MIN:
+                self._app_skeletons[skeleton] = name
         self._platform_token_re = re.compile(rf"(?<![a-z0-9]){platform}(?![a-z0-9]){_HANDLE_AFTER_PLATFORM}")
         # "search roomsdelhi on telegram"
         # Round 3. "TG ~ @ bhopal rooms hub", "Insta: @ l u c k n o w": an @ right after
@@ -749,7 +1036,9 @@ class ContentFilter:
             # "on insta, id is roomwala", "telegram, username: flatspune"
             rf"|(?<![a-z0-9]){platform}(?![a-z0-9])[^.\n]{{0,15}}?\b(?:id|user\s*name|handle)\s*(?:is|:|-|=)\s*@?[a-z_][a-z0-9_.]{{3,}}"
             # 'YouTube channel "Pune Flats Vlog"', "insta page 'flats in indore'"
-            rf"|(?<![a-z0-9]){platform}(?![a-z0-9])\s*(?:channel|page|group|account|profile|id|handle|name)\s*[:=,\-–]?\s*{quoted}"
+            # round 6: a few words may come between ('YouTube pe, channel "Pune Room Tour"')
+            rf"|(?<![a-z0-9]){platform}(?![a-z0-9])[^.\n\"'“‘]{{0,12}}?\b(?:channel|page|group|account|profile|id|handle|name)"
+            rf"[^.\n\"'“‘]{{0,12}}?{quoted}"
         )
         # "faceb00k msg Priya Nair Kochi": an app, a verb to reach someone, then a name
         # in capitals (checked on the text as typed). Not WhatsApp or mail: those need a
@@ -761,9 +1050,20 @@ class ContentFilter:
             rf"(?<![a-z0-9])(?:{named})(?![a-z0-9])\s*(?:pe\s+|par\s+|on\s+)?"
             r"(?:msg|message|dm|ping|search|add|follow|find)(?![a-z0-9])"
         )
+        # Round 6: a page, channel or group named in capitals after the app ("Find me on
+        # FB, page name Sandeep Noida Rentals"), checked on the text as typed like the next one.
+        self._platform_page_re = re.compile(
+            rf"(?<![a-z0-9])(?:{named})(?![a-z0-9])(?:[^.\n]{{0,12}}?\b(?:page|channel|group|account|profile)"
+            r"(?:\s+(?:name|naam|called|named|is)|\s*[:=\-–]))"
+        )
+        # "Add me on LinkedIn: Rahul Verma Properties Pune": a colon and a longer name.
+        self._platform_colon_re = re.compile(rf"(?<![a-z0-9])(?:{named})(?![a-z0-9])\s*[:=\-–→➡]")
         # Round 5: a handle a few words after the app, with other words between
         # ("snapchat pe add karo meghaa.rentals", "telegrm pe aao bhai, id puneflats2024").
         self._platform_window_re = re.compile(rf"(?<![a-z0-9]){platform}(?![a-z0-9])(?P<window>[^!?\n|]{{1,60}})")
+        self._handle_platform_re = re.compile(
+            rf"(?<![\w@.])(?P<token>[a-z0-9][a-z0-9_.]*[a-z0-9_])\s*[-:(]?\s*{platform}(?![a-z0-9])"
+        )
         self._token_platform_re = re.compile(
             rf"(?<![\w@.])(?P<token>[a-z0-9][a-z0-9_.]*[a-z0-9_])\s+(?:on|at|pe|par|in)\s+{platform}(?![a-z0-9])"
         )
@@ -860,8 +1160,11 @@ class ContentFilter:
         send = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["send"])
         # "keys sent by courier", "saavi anupuvom", "courier you the keys": a key word and
         # a sending word with at most three words (no comma or full stop) between.
+        # Round 6: words of any script between them and after the sending word ("चावी
+        # कुरिअरने पाठवतो", "சாவி கூரியர்ல அனுப்புறேன்"): Indic words take endings.
+        word = r"[a-z\u0900-\u0dff]"
         self._keys_sent_re = re.compile(
-            rf" (?:{keys}) (?:[a-z]+ ){{0,3}}(?:{send})[a-z]* | (?:{send})[a-z]* (?:[a-z]+ ){{0,3}}(?:{keys}) "
+            rf" (?:{keys}) (?:{word}+ ){{0,3}}(?:{send}){word}* | (?:{send}){word}* (?:{word}+ ){{0,3}}(?:{keys}) "
         )
         upi = "|".join(map(re.escape, scam["upi"]))
         self._upi_id_re = re.compile(rf"[a-z0-9._-]+@(?:{upi})(?![a-z0-9])")  # "rooms@ybl"
@@ -874,6 +1177,20 @@ class ContentFilter:
             _PhraseSet(map(_phrase_form, combinations[name])) for name in ("adult_context", "adult_offer")
         )
         self._allowlist_re = _whole_words(_read_list(data_dir / "allowlist.txt"), re.IGNORECASE)
+        # Round 6: an offer with nothing about housing in it (topic_words.txt).
+        topics = _read_sections(data_dir / "topic_words.txt")
+        self._housing_words = _PhraseSet(_phrase_form(entry) for entry in topics["housing"] if entry.isascii())
+        self._offer_words, self._promotion_words = (
+            [_phrase_form(entry) for entry in topics[name] if entry.isascii()] for name in ("offer", "promotion")
+        )
+        self._housing_stems, self._offer_stems, self._promotion_stems = (
+            tuple(entry for entry in topics[name] if not entry.isascii()) for name in ("housing", "offer", "promotion")
+        )
+        # "from home" is not a home: "घर बैठे कमाएँ" (earn sitting at home), "ghari basun".
+        self._not_housing_re = _whole_words(topics["not_housing"], re.IGNORECASE) if topics.get("not_housing") else None
+        self._not_housing_triggers = {
+            _phrase_form(entry).split()[0] for entry in topics.get("not_housing", ()) if entry.isascii()
+        }
 
         # profanity_en, _hi, _mr and (round 3) _south: every profanity_*.txt of the data dir.
         profanity = [entry for path in sorted(data_dir.glob("profanity_*.txt")) for entry in _read_list(path)]
@@ -902,6 +1219,19 @@ class ContentFilter:
 
         self._folded_stems = tuple(
             entry for entry in self._abusive_words if "\u0900" <= entry[0] <= "\u097f" and len(entry) >= _FOLDED_STEM_MIN
+        )
+        # Round 6: entries in the other scripts are read in Devanagari too, so each
+        # matches every script, inflected ("ಸೂಳೆಮಗನೆ" starts with "ಸೂಳೆಮಗ"); a phrase's last
+        # word may carry an ending ("ಸೂಳೆ ಮಗನೆ" is "ಸೂಳೆ ಮಗ" + "-ನೆ").
+        self._folded_stems += tuple(
+            entry.translate(_TO_DEVANAGARI)
+            for entry in self._abusive_words
+            if _OTHER_INDIC_RE.match(entry) and len(entry) >= _OTHER_SCRIPT_STEM_MIN
+        )
+        self._folded_phrase_starts = tuple(
+            _phrase_form(entry.translate(_TO_DEVANAGARI)).rstrip()
+            for entry in profanity
+            if " " in entry and not entry.isascii() and not entry.endswith(".")
         )
 
         self._shouting_words = _PhraseSet(map(_phrase_form, _read_list(data_dir / "shouting_words.txt")))
@@ -947,11 +1277,26 @@ class ContentFilter:
             return True
         if "." in text and any(self._is_domain(match, post.text) for match in _HOST_RE.finditer(post.text)):
             return True
-        typed = post.text
-        if "डॉट" in typed or "डाट" in typed:  # round 3: "punerooms डॉट कॉम"
-            typed = typed.replace("डॉट", " dot ").replace("डाट", " dot ").replace("कॉम", "com")
-        if any(self._is_obfuscated_domain(match) for match in _OBFUSCATED_HOST_RE.finditer(typed)):
+        if "w" in text and _SPACED_WWW_RE.search(text):  # round 6: "w w w dot ..."
             return True
+        typed = post.text
+        if not typed.isascii():
+            # Round 3: "punerooms डॉट कॉम"; round 6: the rest of an address in Devanagari
+            # ("sachin.more ॲट जीमेल डॉट कॉम", "वेबसाइट गोवारेंटल्स डॉट कॉम").
+            for word, latin in _DEVANAGARI_LINK_WORDS:
+                if word in typed:
+                    typed = typed.replace(word, latin)
+            if " dot " in typed and _INDIC_NAME_DOT_RE.search(typed):
+                return True
+        if any(self._is_obfuscated_domain(match) for match in _overlapping(_OBFUSCATED_HOST_RE, typed)):
+            return True
+        # Round 6: an e-mail address with the "@" spelled out ("roomsnoida at the rate yahoo",
+        # "r.e.n.t.a.l.s.k.o.l at outlook").
+        if " at" in typed.lower() and any(provider in typed.lower() for provider in _MAIL_PROVIDERS):
+            for match in _SPELLED_EMAIL_RE.finditer(typed.lower()):
+                name = match["name"]
+                if match["rate"] or any(char in name for char in "._-0123456789") or self._looks_made_up(name):
+                    return True
         if "dot" in text and _GLUED_DOT_HOST_RE.search(text):
             return True
         # Round 3: an obfuscated e-mail ("rahul.flats[at]gmail"), or a link in pieces with
@@ -1035,13 +1380,24 @@ class ContentFilter:
         )
 
     def _canonical_platforms(self, lower):
-        """'teligram' -> 'telegram', 'insta gram' -> 'instagram': app names as their apps."""
+        """'teligram' -> 'telegram', 'insta gram' -> 'instagram': app names as their apps.
+        Round 6: also written in an Indic script ('টেলিগ্রাম', 'व्हाट्सएप')."""
+        if self._app_skeletons and not lower.isascii() and _INDIC_WORD_RE.search(lower):
+            lower = _INDIC_WORD_RE.sub(self._indic_platform, lower)
+        if "\U0001f47b" in lower:  # round 6: the ghost is Snapchat's logo ("sc - pg.wali.didi 👻")
+            lower = lower.replace("\U0001f47b", " snapchat ")
+        if " " in lower and _SPACED_APP_INITIALS_RE.search(lower):  # round 6: "i g: ...", "t g - ..."
+            lower = _SPACED_APP_INITIALS_RE.sub(r"\1\2", lower)
         if any(prefix in lower for prefix in ("tele", "teli", "insta", "snap", "whats", "wats")):
             lower = _SPACED_PLATFORM_RE.sub(r"\1\2", lower)
         if "@" in lower or "$" in lower or any(map(str.isdigit, lower)):
             lower = _LEET_WORD_RE.sub(self._leet_platform, lower)
         lower = _LETTER_BY_LETTER_RE.sub(self._spelled_platform, lower)
         return _PLATFORM_CANDIDATE_RE.sub(self._platform_spelling, lower)
+
+    def _indic_platform(self, match):
+        name = self._app_skeletons.get(_consonant_skeleton(match.group()))
+        return f" {name} " if name else match.group()
 
     def _platform_name(self, word):
         """The app ``word`` names, allowing one typo in long names, or None."""
@@ -1093,6 +1449,22 @@ class ContentFilter:
             # "follow @flats.daily". Not "PG @Baner", "@9k", "@Sector62", "@rs.9000".
             if _BARE_HANDLE_RE.search(text):
                 return True
+        # Round 6: a message to an @handle ("X pe DM karo @MumbaiPGwala"): nobody DMs a place.
+        if "@" in text and _DM_HANDLE_RE.search(text):
+            return True
+        # Round 6: an @handle in camel case ("@MumbaiPGwala"), wherever it stands.
+        if "@" in post.text and any(_is_camel_case(match[1]) for match in _AT_WORD_RE.finditer(post.text)):
+            return True
+        # Round 6: words joined by "_" are a handle wherever they stand ("find kolkata_mess_daily"):
+        # nothing else in a post is written that way (not "@sector_5", a place).
+        if "_" in text and any(_is_underscore_handle(match.group()) for match in _UNDERSCORE_TOKEN_RE.finditer(text)):
+            return True
+        # Round 6: an id with no app named, when it looks like nothing else ("ping me on the
+        # blue app with the paper plane icon, id is hydhomes_99").
+        for match in _HANDLE_LABEL_RE.finditer(text) if ("id" in text or "name" in text or "handle" in text) else ():
+            token = match["token"]
+            if _is_handle_shaped(token) or (len(token) >= 6 and token.isalpha() and self._looks_made_up(token)):
+                return True
         if not self._platform_any_re.search(text):
             return False  # every check below needs an app named; most posts name none
         if any(_starts_word(text, match.start()) for match in self._profile_id_re.finditer(text)):
@@ -1105,12 +1477,37 @@ class ContentFilter:
             for match in self._platform_name_re.finditer(text):
                 if _TYPED_NAME_RE.match(post.text, match.end()):
                     return True
+            for match in self._platform_page_re.finditer(text):
+                if _PAGE_NAME_RE.match(post.text, match.end()):
+                    return True
+            for match in self._platform_colon_re.finditer(text):
+                name = _PAGE_NAME_RE.match(post.text, match.end())
+                if name and len(name.group().split()) >= 3:
+                    return True
+        if _SPACED_OUT_RE.search(text):  # round 6: "i g: m u m b a i . r e n t a l s"
+            text = _SPACED_OUT_RE.sub(lambda match: match.group().replace(" ", ""), text)
         if " . " in text:  # round 4: "Snapchat: guwahati . rentals"
             text = _SPACED_DOT_RE.sub(".", text)
+        if " dot " in text:  # round 6: "find me on insta as kolkata dot bari dot bhara"
+            text = _SPELLED_DOT_RE.sub(".", text)
         for match in self._platform_token_re.finditer(text):
             if self._is_handle(match["token"], named=bool(match["colon"] or match["colon_id"])):
                 return True
         if any(self._is_handle(match["token"], named=True) for match in self._token_platform_re.finditer(text)):
+            return True
+        # Round 6: a handle right before the app, with no "on" ("pg.wali.didi 👻", the ghost
+        # being Snapchat's logo), when it looks like nothing else.
+        if any(_is_handle_shaped(match["token"]) for match in self._handle_platform_re.finditer(text)):
+            return True
+        # Round 6: a name in camel case a few words after the app, as typed ("sharechat pe
+        # search karo PatnaRoomWale").
+        if any(
+            _is_camel_case(token.strip(_EDGE_PUNCTUATION))
+            for match in self._platform_window_re.finditer(post.lower)
+            for token in _SENTENCE_BREAK_RE.split(post.text[match.start("window") : match.end("window")])[0].split()[
+                :_HANDLE_WINDOW_WORDS
+            ]
+        ):
             return True
         return any(
             _is_handle_shaped(token)
@@ -1142,18 +1539,23 @@ class ContentFilter:
     # --- phone numbers ---
 
     def _has_phone(self, post):
-        if sum(map(str.isdigit, post.lower)) < 3 and not (post.words & self._number_word_shapes):
-            return False  # no digits to speak of and no spelled ones: most posts
-        # "first half 98290 ... (anything) ... second half 41573": counted halves join
-        # however far apart they are.
-        halves = _COUNTED_PART_RE.findall(post.lower)
-        # Either order: "last four digits 2345, first six 984501".
-        if len(halves) >= 2 and any(
-            self._is_dialable(first + second, exact=True) or self._is_dialable(second + first, exact=True)
-            for first, second in zip(halves, halves[1:])
-        ):
+        # Round 6: ten Roman numerals in a row ("IX VIII IV IX I II III IV V VI").
+        if "I " in post.text and _ROMAN_RUN_RE.search(post.text):
             return True
-        masked = self._mask_non_phones(post.lower)
+        if (
+            sum(map(str.isdigit, post.lower)) < 3
+            and not (post.words & self._number_word_shapes)
+            and not self._has_glued_spelling(post.lower)
+        ):
+            return False  # no digits to speak of and no spelled ones: most posts
+        lower = post.lower
+        # Round 6: a letter defined as a digit ("7 0 4 5 x x 1 2 3 9 (x = 6)").
+        if "=" in lower or " is " in lower:
+            for letter, digit in dict(_DIGIT_DEFINITION_RE.findall(lower)).items():
+                lower = re.sub(rf"(?<![a-z]){re.escape(letter)}(?![a-z])", digit, lower)
+        if self._has_counted_parts(lower):
+            return True
+        masked = self._mask_non_phones(lower)
         text = _LOOKALIKE_DIGIT_TOKEN_RE.sub(_decode_lookalikes, masked)
         disguised = text != masked  # letters typed for digits: "98Z4O5I7B6"
         if self._long_number_re.search(text):  # also inside words: "call9845678901"
@@ -1167,10 +1569,8 @@ class ContentFilter:
                 return True
         if self._matched_by_libphonenumber(text):
             return True
-        if any(
-            self._is_phone(run.parts, run.word_split, disguised) or self._is_attempt(run, text)
-            for run in self._runs(text)
-        ):
+        runs = list(self._runs(text))
+        if any(self._is_phone(run.parts, run.word_split, disguised) or self._is_attempt(run, text) for run in runs):
             return True
         # Round 3: "nain ait for faiv zeero wan too tree for faiv": words that spell digits
         # only as sound-alikes, read as digits throughout; a phone number only when
@@ -1187,8 +1587,25 @@ class ContentFilter:
             return True
         # Round 3: "98 + 40 + 1 + 23 + 4567, just write them together": every number of
         # the post in order, when the post says to join them.
-        if _REASSEMBLE_RE.search(text) and self._joined_numbers_are_phone(text):
-            return True
+        if _REASSEMBLE_RE.search(lower):
+            if self._joined_numbers_are_phone(text):
+                return True
+            # Round 6: the same with the numbers as typed: a pincode or a deposit may be
+            # half of it ("Rent 9820, deposit 123456, read both together and call"), and
+            # masking would have hidden it.
+            if self._joined_numbers_are_phone(_DATE_RE.sub(_hide_date, lower)):
+                return True
+        # Round 6: two runs split by a comma that make exactly one mobile number ("98 20
+        # double 5, 67 89"); a list of rents or flats never does.
+        for first, second in zip(runs, runs[1:]):
+            gap = text[first.end : second.start]
+            if (
+                gap.strip(" ") == ","
+                and not (first.word_split or second.word_split)
+                and not _looks_like_amounts(first.parts + second.parts)
+            ):
+                if self._is_dialable("".join(first.parts + second.parts).replace(",", ""), exact=True):
+                    return True
         # Round 3: "54321 05489, reverse it", "number ulta likha hai": a number typed
         # backwards, when the post says so.
         if _REVERSED_RE.search(text):
@@ -1206,12 +1623,51 @@ class ContentFilter:
         text = _AMOUNT_RE.sub(_MASK, text)
         text = self._quantity_re.sub(_MASK, text)  # "2 months", "5 lakh", "do mahine"
         text = _DIGIT_COUNT_RE.sub(" then ", text)  # "first five digits 98450 and last five 31277"
-        text = _LONE_LOOKALIKE_RE.sub(lambda m: m[1] + m[2].translate(_DIGIT_LOOKALIKES), text)
+        text = _LONE_LOOKALIKE_RE.sub(lambda m: m[1] + m[2].translate(_LETTER_DIGITS), text)
         text = _BRACKETED_JUNK_RE.sub(" ", text)
         text = _GLUED_TOKEN_RE.sub(self._unglue_spelling, text)
+        if "s" in text and _COUNTED_REPEAT_RE.search(text):  # round 6: "four 5s"
+            text = _COUNTED_REPEAT_RE.sub(_expand_counted_repeat, text)
         if self._repeater_word_re.search(text):
             text = self._repeater_re.sub(lambda m: " ".join([m[2]] * _REPEATERS[m[1]]), text)
         return text
+
+    def _has_counted_parts(self, lower):
+        """Counted or placed parts of one number, however far apart: "first half 98290 ...
+        (anything) ... second half 41573", in either order ("last four digits 2345, first
+        six 984501"); round 6: three parts or more ("first three 984, next three 562, last
+        four 1234", "starts 99 ends 77, middle 110 233"), a part hidden with x's and given
+        elsewhere ("94141xxxxx (last 5: 27 90 3)"), and a half glued to a name
+        ("first half 98201, second half is in my name: Sunil47563")."""
+        halves = [re.sub(r"\D", "", half) for half in _COUNTED_PART_RE.findall(lower)][:_COUNTED_PARTS_MAX]
+        if not halves:
+            return False
+        if len(halves) >= 2 and any(
+            self._is_dialable(first + second, exact=True) or self._is_dialable(second + first, exact=True)
+            for first, second in zip(halves, halves[1:])
+        ):
+            return True
+        if len(halves) >= 3 and any(
+            self._is_dialable("".join(order), exact=True)
+            for start in range(len(halves) - 2)
+            for order in itertools.permutations(halves[start : start + 3])
+        ):
+            return True
+        for before, hidden, after in _HIDDEN_DIGITS_RE.findall(lower):
+            if any(len(half) == len(hidden) and self._is_dialable(before + half + after, exact=True) for half in halves):
+                return True
+        if len(halves) == 1 and len(halves[0]) >= 4:
+            for glued in _GLUED_DIGITS_RE.findall(lower):
+                if self._is_dialable(halves[0] + glued, exact=True) or self._is_dialable(glued + halves[0], exact=True):
+                    return True
+        return False
+
+    def _has_glued_spelling(self, lower):
+        """Round 6: spelled digits glued into one long word ("nineeightonefive...")."""
+        return any(
+            word[:3] in self._spelled_prefixes and self._glued_spelling_re.fullmatch(word)
+            for word in _LONG_WORD_RE.findall(lower)
+        )
 
     def _unglue_spelling(self, match):
         """'nineeight' -> 'nine eight', '98two2' -> '98 two 2'; any other word as it is."""
@@ -1282,6 +1738,14 @@ class ContentFilter:
         letters, digits = match.groups()
         if letters in self._contact_words:
             return f"{letters} {digits}"  # "call9845678901"
+        # Round 6: a spelled digit is part of the number, not an identifier's prefix
+        # ("98-two-two-zero-41735"): an identifier's letters are a code, never a number word.
+        if letters in self._number_words:
+            return f"{letters} {digits}"
+        # Round 6: a name glued to a mobile number ("ravi9582214470") is a number given:
+        # identifiers (RERA, GSTIN, order ids) are not ten digits starting 6-9.
+        if self._is_dialable(digits, exact=True):
+            return f"{letters} {digits}"
         return _MASK  # "p52100047896": an identifier
 
     def _matched_by_libphonenumber(self, text):
@@ -1314,7 +1778,13 @@ class ContentFilter:
                 and (match["word"] in self._number_words or match["word"] in self._weak_number_words)
                 and "\n" not in gap
             )
-            if run.parts and _breaks(gap) and not spelled_on:
+            # Round 6: ", then" goes on with the same number ("9 8, then two 7s, then 6 5 4 3 2 1").
+            # A comma between single digits goes on too ("9, 8, 2, 2, 0, ...").
+            continued = gap.strip() == "," and (
+                match["word"] in _CONTINUING_WORDS
+                or (match["num"] is not None and len(match["num"]) == 1 and len(run.parts[-1] if run.parts else "") == 1)
+            )
+            if run.parts and _breaks(gap) and not spelled_on and not continued:
                 yield run
                 run = _Run()
             if not run.parts:
@@ -1325,7 +1795,10 @@ class ContentFilter:
                 run.last_was_spelled = False
             else:
                 word = match["word"]
-                digits = self._digit_word(word, permissive or (run.last_was_spelled and not run.word_pending))
+                if run.parts and not run.word_pending and word in _ZERO_LETTERS:
+                    digits = "0" * len(word)  # round 6: "98 one one OO 8 8 7 6"
+                else:
+                    digits = self._digit_word(word, permissive or (run.last_was_spelled and not run.word_pending))
                 if digits is None:
                     if word in self._joiners or not run.parts:
                         continue
@@ -1341,10 +1814,12 @@ class ContentFilter:
                 if run.last_was_tens and not tens and len(digits) == 1 and not run.word_pending:
                     run.parts[-1] = run.parts[-1][0] + digits  # "ninety eight" is 98
                     run.last_was_tens = False
+                    run.end = match.end()
                     continue
             if run.word_pending:
                 run.word_split, run.word_pending = True, False
             run.parts.append(digits)
+            run.end = match.end()
             run.last_was_tens = tens
         if run.parts:
             yield run
@@ -1432,11 +1907,21 @@ class ContentFilter:
 
     def _is_scam(self, post):
         phrases, words = post.phrases, post.words
+        if (" not " in phrases or " no " in phrases) and _TIMED_REFUSAL_RE.search(phrases):
+            # Round 6: "visits not possible on weekdays" restricts a visit, it does not refuse one.
+            phrases = _TIMED_REFUSAL_RE.sub(" ", phrases)
+            words = set(phrases.split())
+        if not words.isdisjoint(_CONTACT_WORDS):
+            # Round 6: "call before visiting", "येण्याआधी फोन करा": a call before the visit is
+            # not a payment before it.
+            phrases = _without_call_before(phrases)
+            words = set(phrases.split())
         if self._scam_phrases.found_in(phrases, words):
             return True
         if "@" in post.lower and self._upi_id_re.search(post.lower) and self._asks_for_money(phrases, words):
             return True
-        if self._scam_warnings.found_in(phrases, words):
+        warnings = _REFUND_AFTER_RE.sub(" ", phrases) if " refund" in phrases else phrases
+        if self._scam_warnings.found_in(warnings):
             return False  # "Beware of fake owners asking for a token before the visit"
         if self._scam_demands.found_in(phrases, words):
             return True  # round 4: "share the OTP you receive", "deposit in Amazon gift cards"
@@ -1461,28 +1946,46 @@ class ContentFilter:
         score = money + channel
         away = self._scam_away.found_in(phrases, words) or self._scam_identity.found_in(phrases, words)
         hook = self._scam_hook.found_in(phrases, words)
-        score += away + self._scam_documents.found_in(phrases, words)
-        remote = (
-            self._keys_sent_re.search(phrases) is not None
-            or self._scam_remote.found_in(phrases, words)
-            or self._scam_no_meet.found_in(phrases, words)
-            or self._scam_prepay.found_in(phrases, words)
-        )
-        remote = remote or _VISIT_AFTER_PAYING_RE.search(phrases) is not None
+        documents = self._scam_documents.found_in(phrases, words) or _DOCUMENTS_SENT_RE.search(phrases) is not None
+        score += away + documents
+        pay_first = _PAY_FIRST_RE.search(phrases) is not None
+        visit_later = pay_first and _VISIT_LATER_RE.search(phrases) is not None  # "token first, visit afterwards"
+        # The room kept from view, each kind of evidence once: keys sent, a [remote]
+        # phrase, no meeting, paying before the visit (or a visit only after paying, the
+        # address only after paying), a race to pay.
+        kinds = [
+            self._keys_sent_re.search(phrases) is not None,
+            self._scam_remote.found_in(phrases, words),
+            self._scam_no_meet.found_in(phrases, words),
+            self._scam_prepay.found_in(phrases, words)
+            or _VISIT_AFTER_PAYING_RE.search(phrases) is not None
+            or _ADDRESS_AFTER_RE.search(phrases) is not None
+            or _SHOWN_AFTER_PAYING_RE.search(phrases) is not None
+            or visit_later,
+        ]
         # Round 5: a race to pay ("transfer deposit today", "before someone else does")
-        # with a refund promised or the owner away keeps the room from view too, unless
-        # a visit is offered.
-        remote = remote or (
-            (hook or away)
-            and self._scam_rush.found_in(phrases, words)
-            and not self._scam_shown.found_in(phrases, words)
+        # with a refund promised or the owner away keeps the room from view too, unless a
+        # visit is offered. Round 6: or with another kind of evidence, to which it adds.
+        kinds.append(
+            bool(
+                (hook or away or any(kinds))
+                and self._scam_rush.found_in(phrases, words)
+                and not self._scam_shown.found_in(phrases, words)
+            )
         )
+        remote = sum(kinds)
         collect = self._scam_collect.found_in(phrases, words)
         if not (remote or collect):
             # Money on an app, an owner away and a room blocked is also an honest NRI
             # owner's post: a scam needs the room kept from view or a collect request.
             return 0
-        score += 2 * remote + 2 * collect
+        # Round 6: the first kind of evidence scores 2, each further kind 1 ("visits not
+        # possible" and "pay the deposit first"; "paid before seeing the flat" and "no
+        # visits without payment"), and paying first (_PAY_FIRST_RE), which honest owners
+        # also ask for, counts only as a further kind (unless the visit comes after it).
+        if remote:
+            remote += 1 + (pay_first and not visit_later)
+        score += remote + 2 * collect
         return score + hook
 
     def _is_scam_sentence(self, sentence, shown=False):
@@ -1503,9 +2006,33 @@ class ContentFilter:
         # Round 3: a job that costs a fee to join.
         if self._spam_jobs.found_in(post.phrases, post.words) and self._spam_fees.found_in(post.phrases, post.words):
             return True
-        return self._adult_offers.found_in(post.phrases, post.words) and self._adult_context.found_in(
+        if self._adult_offers.found_in(post.phrases, post.words) and self._adult_context.found_in(
             post.phrases, post.words
-        )
+        ):
+            return True
+        return self._is_off_topic_offer(post)
+
+    def _is_off_topic_offer(self, post):
+        """Round 6: a post that sells or promises something and names nothing of housing
+        (topic_words.txt): an [offer] (earning, profit, tips, loans, prizes), or two
+        [promotion] words or one and a percentage (investing, trading, marketing, joining),
+        and no [housing] word (a room, rent, a flat, a PG, "something near" ... in any of
+        the board's languages)."""
+        # Housing words first: nearly every post has one, and then nothing else is read.
+        lower = post.lower
+        if self._not_housing_re and (not lower.isascii() or post.words & self._not_housing_triggers):
+            lower = self._not_housing_re.sub(" ", lower)
+        phrases = post.phrases if lower == post.lower else _phrase_form(lower)
+        if self._housing_words.found_in(phrases) or _GLUED_HOME_SIZE_RE.search(lower):
+            return False
+        if not post.text.isascii() and any(stem in lower for stem in self._housing_stems):
+            return False
+        strong = sum(phrase in phrases for phrase in self._offer_words)
+        weak = sum(phrase in phrases for phrase in self._promotion_words) + ("%" in post.text)
+        if not post.text.isascii():
+            strong += sum(stem in lower for stem in self._offer_stems)
+            weak += sum(stem in lower for stem in self._promotion_stems)
+        return strong >= 1 or weak >= self.config.off_topic_min_promotions
 
     def _has_profanity(self, post):
         if self._abusive_phrases.found_in(post.phrases, post.words):
@@ -1516,8 +2043,20 @@ class ContentFilter:
             return True
         if _OTHER_INDIC_RE.search(post.text) and self._has_folded_abuse(post):
             return True
-        # A compound split in two: "madar chod", "behen chod".
-        words = [word for word in post.phrases.split() if len(word) >= 3 and word.isalpha()]
+        if self._has_split_compound(post.phrases):
+            return True
+        # Round 6: abusive phrases in leetspeak ("b0l1 m4g4", "s00le m4ga").
+        lower = post.allowed.lower()
+        if any(map(str.isdigit, lower)) and _LETTERS_AND_DIGITS_RE.search(lower):
+            decoded = _phrase_form(_LETTERS_AND_DIGITS_RE.sub(lambda match: match.group().translate(_LEET_DIGITS), lower))
+            return decoded != post.phrases and (
+                self._abusive_phrases.found_in(decoded) or self._has_split_compound(decoded)
+            )
+        return False
+
+    def _has_split_compound(self, phrases):
+        """A compound split in two: "madar chod", "behen chod"."""
+        words = [word for word in phrases.split() if len(word) >= 3 and word.isalpha()]
         return any(self._is_abusive(first + second, typos=False) for first, second in zip(words, words[1:]))
 
     def _without_names(self, text):
@@ -1530,7 +2069,10 @@ class ContentFilter:
     def _has_folded_abuse(self, post):
         """Round 4: abuse in another Indic script, read in Devanagari (see _TO_DEVANAGARI)."""
         folded = post.allowed.translate(_TO_DEVANAGARI)
-        if self._abusive_phrases.found_in(_phrase_form(folded)):
+        folded_phrases = _phrase_form(folded)
+        if self._abusive_phrases.found_in(folded_phrases):
+            return True
+        if any(start in folded_phrases for start in self._folded_phrase_starts):
             return True
         for chunk in folded.split():
             word = chunk.strip(_EDGE_PUNCTUATION)
@@ -1622,7 +2164,25 @@ class ContentFilter:
 
     def _is_repetitive(self, post):
         # Digits and layout characters may run long: "₹10000000", "......", "-----".
-        if any(match[1] not in "0123456789.-_=*~#" for match in self._char_run_re.finditer(post.lower)):
+        # Round 6: not in a post with nothing else in it, no letter or digit at all.
+        text = post.lower
+        if any(match[1] not in "0123456789.-_=*~#" for match in self._char_run_re.finditer(text)):
+            return True
+        if not any(map(str.isalnum, text)):
+            # Round 6: symbols or emoji and nothing else, in a run or many of them
+            # ("🔥💰🔥💰🔥💰🔥💰").
+            return self._char_run_re.search(text) is not None or len("".join(text.split())) >= _SYMBOLS_ONLY_MIN
+        # Round 6: a post of keyboard mashing ("asdfghjkl qwertyuiop") or test words
+        # ("test test 123"), with nothing to say.
+        tokens = [token for token in (chunk.strip(_EDGE_PUNCTUATION) for chunk in text.split()) if token]
+        mashed = [token for token in tokens if _is_keyboard_run(token)]
+        if mashed and 2 * len(mashed) >= len(tokens) and (len(mashed) >= 2 or len(mashed[0]) >= 6):
+            return True
+        if (
+            len(tokens) >= 3
+            and not _PLACEHOLDER_WORDS.isdisjoint(tokens)
+            and all(token in _PLACEHOLDER_WORDS or token.isdigit() or _is_keyboard_run(token) for token in tokens)
+        ):
             return True
         # Units after numbers are not repetition: "1 BHK, 2 BHK, 3 BHK flats for rent".
         words, previous = [], ""

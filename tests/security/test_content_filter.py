@@ -1,5 +1,5 @@
 """The content filter: the issue's cases, focused cases for each rule, then the rates
-on the corpora in tests/data (legacy pair, dev, dev2, dev3, dev4, dev5, held-out).
+on the corpora in tests/data (legacy pair, dev, dev2 to dev8, held-out).
 
 The filter itself is pure Python: no database, no Redis, no Django settings (the last
 two tests only read settings and run the report command).
@@ -870,13 +870,103 @@ ROUND5_CLEAN = [
 ]
 
 
+# --- round 6: mechanisms, each probed from both sides --------------------------------
+
+ROUND6_CAUGHT = [
+    # a number described in words: a digit counted out, a part "starts with" / "the rest
+    # is", ", then" going on, a spelled digit glued to digits by a dash
+    ("Number: 97 then three 4s then 56789", "phone_in_text"),
+    ("my mobile begins with 8830, remaining digits are 417 265", "phone_in_text"),
+    ("whatsapp: 9 8, then two 7s, then 6 5 4 3 2 1", "phone_in_text"),
+    ("phone 99-EIGHT-ONE-SEVEN-ZERO-44221, 1RK Dadar", "phone_in_text"),
+    # app names in Indic scripts; a page named in capitals; an id with no app named
+    ("টেলিগ্রামে খুঁজুন: kolkata_mess_daily", "link"),
+    ("இன்ஸ்டாகிராம்: chennai.rooms.hub", "link"),
+    ("Find us on Instagram, account name Pune Budget Homes, DM there.", "link"),
+    ("Telegram pe channel hai, naam 'Mumbai Flat Deals', search karke join karo", "link"),
+    ("Contact through the app with the green phone logo, user id roomdeals_blr", "link"),
+    # scams: kinds of evidence add up; seeing or the address only after paying, in
+    # several languages; third-party charges, accounts and access fees; gift vouchers
+    ("No site visits until the booking amount of 4,000 reaches my account.", "scam"),
+    ("Pay the gate pass and packing charges of 2,800 first; the movers deliver the keys, I am on deployment.", "scam"),
+    ("घर देखने से पहले 2000 रुपये टोकन पेटीएम करो, फिर पता भेज दूंगा।", "scam"),
+    ("ফ্ল্যাট দেখার আগে ৫০০০ টাকা অ্যাডভান্স GPay করুন, তারপর ঠিকানা পাঠাব।", "scam"),
+    ("Pay 999 to our rental service for 15 verified owner contacts in your area, refund if no match.", "scam"),
+    ("Army captain posted in Siachen; deposit via IMPS to my wife's account and the keys come by post.", "scam"),
+    ("Gift voucher worth 5,000 (Flipkart) as the booking, send the code on chat and the room is yours.", "scam"),
+    # an offer with nothing about housing
+    ("Crypto arbitrage bot: 3% daily profit, withdraw anytime, join the VIP group.", "spam_phrase"),
+    ("Lose belly fat in 15 days with our herbal tea, 100% natural, cash on delivery.", "spam_phrase"),
+    ("घर बैठे ऑनलाइन काम, रोज़ 2000 कमाएँ, आज ही जॉइन करें", "spam_phrase"),
+    # abuse: southern-script entries inflected, Gujarati endings, caste slurs, threats
+    ("ನಿನ್ನಂತಹ ಸೂಳೆಮಗನಿಗೆ ಮನೆ ಕೊಡಲ್ಲ", "profanity"),
+    ("Chutiyo malik, pani pan nathi aavtu", "profanity"),
+    ("Chamaron ko room nahi denge, saaf log chahiye", "profanity"),
+    ("I know where you live, Mehta, return my deposit or else", "profanity"),
+    # junk: keyboard mashing, test words, symbols alone
+    ("lkjhgfdsa poiuytrewq", "repetition"),
+    ("testing testing 1 2 3", "repetition"),
+    ("~~~~~~~~~~~~~~~~~~~~~~~~~~~~", "repetition"),
+    ("🔥💰🔥💰🔥💰🔥💰🔥💰", "repetition"),
+    # phase 2 (families of dev7's and dev8's misses)
+    ("my number hides in my name: priya9860123457", "phone_in_text"),
+    ("Flat 9922 and deposit 104455, combine both and call", "phone_in_text"),
+    ("number starts 88 and ends 1479, middle 0622", "phone_in_text"),
+    ("mob 9 8 y y 7 6 5 4 3 2, y = 0", "phone_in_text"),
+    ("contact: IX IX VIII VII VI V IV III II I", "phone_in_text"),
+    ("find our listings on yt as pune dot flat dot tours", "link"),
+    ("insta pe search karo KothrudFlatsDaily, sab photos wahan", "link"),
+    ("mail rentdesk at the rate gmail dot com for the list", "link"),
+    ("DM kijiye @ThaneRoomsDirect for owners' numbers", "link"),
+    ("ईमेल करें: flats.nagpur ॲट जीमेल डॉट कॉम", "link"),
+    ("Pay 3000 token first and visit later, two more families are interested, decide quickly.", "scam"),
+    ("Hostel allotment guaranteed through our quota, 2500 allotment fee on GPay.", "scam"),
+    ("You have been selected for room allotment in our Powai PG, pay 499 document charge to claim your bed.", "scam"),
+    ("Dear customer, your gas connection will be disconnected today, update KYC through the link.", "spam_phrase"),
+]
+
+ROUND6_CLEAN = [
+    "Two 3BHKs and four 2BHKs left in Tower C, rents 32k and 24k.",
+    "Deposit 60000 now; the rest is 20000 at the agreement.",
+    "टेलीग्राम पर मत ढूंढो, यहीं रिवील बटन दबाओ। कमरा 6000 का है।",
+    "Employee ID is on my offer letter, can show it at the agreement; need a 1BHK in Wakad.",
+    "Deposit is paid at the agreement, never before seeing the flat; UPI or bank transfer both fine.",
+    "Visits not possible on weekdays, only Sunday mornings; token on GPay once you like it.",
+    "Membership fee for the clubhouse is 5000 one time, refundable; 3BHK Hiranandani 65k, pay by UPI.",
+    "Pay the deposit first and the rent from next month, both by UPI; come see the flat this weekend.",
+    "Marketing manager at an FMCG firm, need something near Powai under 30k.",
+    "Earning 40k, can pay up to 15k, Kothrud side preferred.",
+    "Investment banker and a stock trader, two of us, need a place in Lower Parel.",
+    "Chamarajpet 2BHK near the Bull Temple, 22k, Kannadiga family upstairs.",
+    "Main flat dekh lunga Sunday ko, abhi Pune ke bahar hu; 1BHK Kothrud chahiye.",
+    "This commute will kill you, so take the 1RK next to the office in Magarpatta, 11k.",
+    "Test match at Chepauk this week, need a room for 5 days near the stadium.",
+    "🙏🙏",
+    # phase 2
+    "Tower 9, flat 1204, 3BHK for 42000, deposit 1,26,000; visits on Sunday.",
+    "Read both listings together: rent 9,800 here and 1,200 maintenance there.",
+    "DM @ the society office for parking stickers once you move in; 2BHK Aundh 30k.",
+    "I work at Yahoo in Bangalore and need a 1BHK near Embassy Golf Links.",
+    "Not a rental service, I'm the owner; rent via UPI, 1BHK Baner 17k.",
+    "Room allotment is done by the warden, fees via UPI at the hostel office after you see the room.",
+    "Busy today, you can visit later this week; rent 12k by GPay, token 2000 at the agreement.",
+    "If you are selected for the Infosys training in Mysuru, our PG near the campus has beds at 7k.",
+    "Room in Kundli industrial area, near the Sonipat border, 5k, suits factory staff.",
+    "Note: electricity will be disconnected by MSEDCL if the bill is unpaid, tenant pays the bill.",
+    "Room above our house in Mysuru for gandu makkalu (boys) only, 4000 a month.",
+    "Please call me before visiting, token 5000 by PhonePe to block it.",
+    "फ्लॅट बघायला येण्याआधी फोन करा, टोकन Google Pay ने भेटीनंतर. 1BHK, भाडे १५,०००.",
+    "Token 2000 on GPay, I'll bring the keys when we meet at the flat.",
+]
+
+
 # Each round's mechanisms, probed from both sides.
-@pytest.mark.parametrize(("text", "rule"), ROUND3_CAUGHT + ROUND4_CAUGHT + ROUND5_CAUGHT)
+@pytest.mark.parametrize(("text", "rule"), ROUND3_CAUGHT + ROUND4_CAUGHT + ROUND5_CAUGHT + ROUND6_CAUGHT)
 def test_each_rounds_evasions_are_caught(content_filter, text, rule):
     assert rule_of(content_filter, text) == rule
 
 
-@pytest.mark.parametrize("text", ROUND3_CLEAN + ROUND4_CLEAN + ROUND5_CLEAN)
+@pytest.mark.parametrize("text", ROUND3_CLEAN + ROUND4_CLEAN + ROUND5_CLEAN + ROUND6_CLEAN)
 def test_each_rounds_near_misses_are_accepted(content_filter, text):
     assert rule_of(content_filter, text) is None
 
@@ -941,8 +1031,11 @@ def print_figures(capsys, name, score):
 # once with round 1's rules frozen (119/150 spam caught, 5/150 clean refused), then tuned
 # on in round 2; "dev3", round 2's held-out corpus (112/150, 0/150), tuned on in round 3;
 # "dev4", round 3's held-out corpus (118/150, 2/150), tuned on in round 4; "dev5", round
-# 4's held-out corpus (126/150, 2/150), tuned on in round 5.
-TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4", "dev5")
+# 4's held-out corpus (126/150, 2/150), tuned on in round 5; "dev6", round 5's held-out
+# corpus (113/150, 0/150), tuned on in round 6; "dev7" and "dev8", written for round 6 by
+# two other authors who saw neither the rules nor the other corpora, measured with round
+# 5's rules and with round 6's dev6-derived rules before being tuned on (round 6, phase 2).
+TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8")
 
 
 @pytest.mark.parametrize("corpus", TUNING_CORPORA)
@@ -959,17 +1052,17 @@ def test_tuning_corpus(content_filter, record_property, capsys, corpus):
     assert score.recall >= 0.98, "spam missed:\n" + "\n".join(f"  {post}" for post in score.missed)
 
 
-# Round 5's held-out corpus, written by someone else before round 5's rules were
+# Round 6's held-out corpus, written by someone else before round 6's rules were
 # changed, and never opened by anyone working on them. Measured once, after the rules
 # were frozen (docs/CONTENT_FILTER.md); nothing was changed after seeing the figures.
-# The recall target was not reached; the next round tunes on it as dev6, after a new
-# one is written.
+# The target was not reached; the next round tunes on it as dev9, after a new one is
+# written.
 @pytest.mark.skipif(not (HELDOUT / "clean.txt").is_file(), reason="no held-out corpus in tests/data/heldout")
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "round-5 held-out target not reached when measured once with the rules frozen: 113/150 spam caught "
-        "(recall 75.3%), 0/150 clean refused (precision 100.0%); target recall >= 90% and no clean post refused"
+        "round-6 held-out target not reached when measured once with the rules frozen: 130/150 spam caught "
+        "(recall 86.7%), 3/150 clean refused (precision 97.7%); target recall >= 90% and no clean post refused"
     ),
 )
 def test_heldout_corpus(content_filter, record_property, capsys):
