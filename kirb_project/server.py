@@ -11,6 +11,7 @@ import asyncio
 import collections
 import ctypes
 import functools
+import gc
 import json
 import logging
 import resource
@@ -527,11 +528,11 @@ _M_ARENA_MAX = -8
 
 
 def _limit_malloc_arenas():
-    """Every Django request runs in a thread of its own, and glibc gives threads up to 8
-    arenas per core, whose freed memory it seldom returns: a server's RSS then creeps up
-    for as long as it runs (`manage.py soak`: +0.6 MiB/min per instance; flat with 2
-    arenas, docs/OPERATIONS.md). MALLOC_ARENA_MAX in the environment, read by glibc
-    itself, takes precedence."""
+    """glibc gives threads up to 8 arenas per core, whose freed memory it seldom
+    returns: with a thread per request (Django's ASGI handler, before
+    kirb_project.wsgi_bridge) a server's RSS crept up for as long as it ran (`manage.py
+    soak`: +0.6 MiB/min per instance; flat with 2 arenas, docs/OPERATIONS.md).
+    MALLOC_ARENA_MAX in the environment, read by glibc itself, takes precedence."""
     arenas = kirb_setting("MALLOC_ARENAS")
     if not arenas or "MALLOC_ARENA_MAX" in os.environ or not sys.platform.startswith("linux"):
         return
@@ -540,6 +541,15 @@ def _limit_malloc_arenas():
     except (OSError, AttributeError):  # no C library with mallopt: nothing to tune
         return
     mallopt(_M_ARENA_MAX, arenas)
+
+
+def _tune_garbage_collector():
+    """GC_THRESHOLDS; and what the process holds once set up (modules, Django, the
+    middleware and URL stacks) lives as long as it does, so it is left out of every
+    collection from now on."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*kirb_setting("GC_THRESHOLDS"))
 
 
 def serve(host, port):
@@ -563,6 +573,7 @@ def serve(host, port):
         server_name="kirb",
     )
     reactor.callWhenRunning(_install_signal_handlers, server)
+    _tune_garbage_collector()
     server.run()
     return not server.listen_failed
 

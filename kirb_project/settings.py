@@ -390,10 +390,18 @@ KIRB_DEFAULTS = {
     # After SIGTERM, /health answers 503 for at least this long before the process
     # exits (a load balancer polling every second or two sees it go).
     "DRAIN_LINGER_SECONDS": 2.0,
-    # glibc malloc arenas of `manage.py serve` (0: glibc's default, 8 per core). A thread
-    # per request with many arenas fragments memory: RSS creeps up for as long as the
-    # server runs; with 2 it stays flat (docs/OPERATIONS.md, Soak).
+    # glibc malloc arenas of `manage.py serve` (0: glibc's default, 8 per core). Many
+    # threads with many arenas fragment memory: RSS crept up for as long as the server
+    # ran; with 2 it stays flat (docs/OPERATIONS.md, Soak).
     "MALLOC_ARENAS": 2,
+    # Python's garbage collector thresholds in `manage.py serve` (gc.set_threshold;
+    # Python's default is 700,10,10). Every open socket holds ~140 objects the collector
+    # tracks; with the default, full collections came every second or two while sockets
+    # connected and again while posts flowed, each scanning them all: 0.4-0.5 s with
+    # 5,000 sockets, every socket's frames held up meanwhile (docs/BENCHMARKS.md).
+    # Collecting the youngest objects less often lets short-lived ones die first, so
+    # fewer reach the old generation and full collections become rare.
+    "GC_THRESHOLDS": (50000, 20, 20),
     # --- Abuse defence (security app). Windows and durations in seconds. ---
     # Posting: one post per cooldown per composite key; the cooldown grows with the
     # poster IP's risk level (below).
@@ -487,6 +495,8 @@ KIRB_DEFAULTS = {
     "ADMIN_LOGIN_COOLOFF_SECONDS": 900,
 }
 KIRB = with_env_overrides(KIRB_DEFAULTS, "KIRB_")
+if len(KIRB["GC_THRESHOLDS"]) != 3:
+    raise ImproperlyConfigured("KIRB_GC_THRESHOLDS needs 3 numbers (see gc.set_threshold).")
 if len(KIRB["IP_RISK_REPORT_THRESHOLDS"]) != 5 or len(KIRB["IP_RISK_POST_COOLDOWNS_SECONDS"]) != 3:
     raise ImproperlyConfigured(
         "KIRB_IP_RISK_REPORT_THRESHOLDS needs 5 numbers (levels 1-5) and "
