@@ -127,6 +127,11 @@ def _fold_table():
             table[code] = str(unicodedata.decimal(char))
         elif category == "No" and not unicodedata.decomposition(char) and unicodedata.digit(char, None) is not None:
             table[code] = str(unicodedata.digit(char))  # ❾, ➒: NFKD leaves these
+        elif category == "Ll" and (letter := _SMALL_CAPITAL_RE.fullmatch(unicodedata.name(char, ""))):
+            table[code] = letter[1].lower()  # round 7: "ꜱɴᴀᴘ" is "snap" (NFKD leaves small capitals)
+    # Round 7: letters in black circles and squares ("🆃🅴🅻🅴🅶🆁🅰🅼"), which NFKD leaves too.
+    for first in (0x1F150, 0x1F170):
+        table.update({first + index: chr(ord("A") + index) for index in range(26)})
     for code in (0x034F, 0x180B, 0x180C, 0x180D, 0x180F, 0x20E3, 0x20DD, 0x20DE, 0x20DF, 0x20E0, 0x20E4):
         table[code] = None  # combining grapheme joiner, Mongolian selectors, enclosing marks
     table.update(dict.fromkeys(map(ord, _LOOKALIKE_DOTS), "."))
@@ -140,6 +145,7 @@ def _fold_table():
 
 
 _LATIN_ACCENTS_RE = re.compile("[\u0300-\u036f]")
+_SMALL_CAPITAL_RE = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])")
 
 
 def normalise(text):
@@ -307,6 +313,16 @@ _REASSEMBLE_RE = re.compile(
     r"|(?:ke|kar\s*ke|karke)\s+(?:call|dial|phone))\b"
     r"|\b(?:baaki|baki|baqi|rest|remaining)\b[^.\n]{0,25}\b(?:next\s+line|agli\s+line|neeche|niche|below)\b"
 )
+# Round 7: numbers left for the reader to put together ("Part 1: 984 | Part 2: 501 | Part
+# 3: 2367 — you know what to do", "deposit 9826, extra 543107 🤫 samajh gaye na"), and
+# other words between the verb and "together" ("dial the rent and the deposit together").
+# Read only when one of _LEFT_TO_READER_MARKS is in the post.
+_LEFT_TO_READER_RE = re.compile(
+    r"\byou\s+know\s+what\s+to\s+do\b|\bsamajh?\s+(?:gaye|gye|gaya|jao|lo)\b|\bsamjh?e\s+na\b"
+    r"|\b(?:dial|call|write|type|jod\w*|likh\w*|milao|mila)\b[^.\n]{0,40}?"
+    r"\b(?:together|ek\s?sath|ek\s?saath|saath\s+me|without\s+(?:a\s+|the\s+)?spaces?|no\s+spaces?)\b"
+)
+_LEFT_TO_READER_MARKS = ("together", "sath", "saath", "space", "know what", "samaj", "samj")
 # A name and a suffix that is never a word, with a space for the dot: "punerooms com".
 # Round 4: a link with spaced dots, given away by a two-label suffix ("roomz . co . in")
 # or a path after it ("punerooms . online /hyd"); the suffix is checked against the PSL.
@@ -357,6 +373,59 @@ def _overlapping(pattern, text):
 
 def _starts_word(text, index):
     return index == 0 or not text[index - 1].isalnum()
+
+
+# Round 7: an employer written as its domain, as people name Booking.com, Naukri.com or
+# Amazon.in: "both work at Booking.com", "I'm with Info Edge (Naukri.com)", "SDE at
+# Amazon.in". The name is typed Capitalised (a brand, not "punerooms.com"), nothing follows
+# it as a path, and words about a job come shortly before it in the same sentence; a
+# made-up name ("Punerooms.com") or "visit"/"website" before it is still a link.
+_EMPLOYER_BEFORE_RE = re.compile(
+    r"(?:(?i:\b(?:work|works|working|worked|job|jobs|employed|employee|intern|interning|internship|joined|joining"
+    r"|engineer|developer|manager|analyst|consultant|designer|executive|sde|staff|colleague|colleagues|office"
+    r"|company|employer|naukri|kaam|posted|doctor|nurse|teacher|professor|student|researcher|wfh)\b"
+    r"|\b(?:i\s*'?\s*m|i\s+am|we\s*'?\s*re|we\s+are|both|he\s+is|she\s+is)\s+(?:also\s+|now\s+)?(?:with|on)\b"
+    r"|\b(?:anyone|anybody|someone|somebody|people|guys|folks|colleague|colleagues)\s+(?:else\s+)?(?:here\s+)?(?:from|at|in)\b)"
+    r"|[A-Z][a-z]+\s*\()[^.!?\n]{0,30}$"
+)
+
+
+# Or words about a job right after it ("Naukri.com's team", "Policybazaar.com office in Sector 44").
+_EMPLOYER_AFTER_RE = re.compile(
+    r"(?:['’]s)?\s+(?:team|office|offices|campus|hq|headquarters|employee|employees|staff|colleagues)\b", re.IGNORECASE
+)
+# A name made of words of a listing site ("Punerooms.com", "FlatsDekho.in") is a link even
+# there: spam says it works at the site it sends people to. Brands made of other words
+# (BankBazaar, Policybazaar, MakeMyTrip) are employers.
+_LISTING_NAME_PARTS = ("room", "flat", "pg", "rent", "stay", "ghar", "kamra", "hostel", "bhk", "makan", "makaan")
+
+
+# A brand's domain sent to ("check Booking.com for cheap stays", "try amazon.in") is a link.
+_BRAND_PUSH_RE = re.compile(r"\b(?:check|try|use|search|find|book|see|look|go|click)\b[^.!?\n]{0,20}$", re.IGNORECASE)
+
+
+def _is_employer_domain(host, name, text, match):
+    if not (host[:1].isupper() and name.isalpha()) or text[match.end() : match.end() + 1] == "/":
+        return False
+    if any(part in name for part in _LISTING_NAME_PARTS):
+        return False
+    return (
+        _EMPLOYER_BEFORE_RE.search(text[max(0, match.start() - 50) : match.start()]) is not None
+        or _EMPLOYER_AFTER_RE.match(text, match.end()) is not None
+    )
+
+
+# Round 7: a mail provider said aloud ("gee mail", "g mail", "jee mail", "hot mail"), and
+# "underscore" spelled out between the words of a handle. Nobody writes either of them
+# in a post about a room for any other reason.
+_SPOKEN_MAIL_RE = re.compile(r"(?<![a-z0-9])(gee|g|jee|ji|hot|rediff)[\s.-]*(?:mail|male)(?![a-z0-9])")
+_SPOKEN_MAIL = {"g": "gmail", "j": "gmail", "h": "hotmail", "r": "rediffmail"}
+_SPELLED_UNDERSCORE_RE = re.compile(
+    r"(?<=[a-z0-9])\s*[(\[]?\s*\b(?:underscore|under score|under_score|अंडरस्कोर)\b\s*[)\]]?\s*(?=[a-z0-9])"
+)
+# Round 7: a link in quotes with a space for its dot, to search for ('Google karo
+# "kirbrooms xyz"', 'search "flatsdekho com"').
+_QUOTED_HOST_RE = re.compile(r"[\"'“‘]\s*([a-z0-9-]{3,})\s+(?:dot\s+)?([a-z]{2,10}(?:\s+[a-z]{2})?)\s*[\"'”’]")
 
 
 def _host_pattern(host):
@@ -512,7 +581,9 @@ _COUNTED_PART_RE = re.compile(
 # words ("O Block", "I live") are left alone. Round 4: two of them too ("98.IO.22.33.44").
 # Round 6: also S for 5 and Z for 2 ("9 8 2 O l 7 7 3 S 1"); not B or G, which are wings
 # and blocks ("3 B 101").
-_LONE_LOOKALIKE_RE = re.compile(r"(?<=[0-9])([^a-z0-9\n]{1,3})([oilsz]{1,2})(?=[^a-z0-9\n]{1,3}[0-9])")
+# Round 7: or a part of two characters, a digit and o, i or l ("98-1O-2-23-45-6"); flat
+# numbers ("2B", "4A") use other letters.
+_LONE_LOOKALIKE_RE = re.compile(r"(?<=[0-9])([^a-z0-9\n]{1,3})([oilsz]{1,2}|[0-9][oil]|[oil][0-9])(?=[^a-z0-9\n]{1,3}[0-9])")
 # What ends a phone number between two of its parts: a new line, a sentence or a list
 # (", " and ". "), or a long stretch of symbols. Spaces, dashes, dots, brackets,
 # slashes, bars, stars and emoji in between do not.
@@ -541,6 +612,11 @@ _LETTER_DIGITS = str.maketrans("oilzeasgtb", "0112345678")
 _ORDINAL_OR_DECADE_RE = re.compile(r"\d+(?:s|st)")
 _INTERLEAVED_RE = re.compile(r"(?<![a-z0-9])(?=(?:[a-z]*[0-9]){10})[a-z0-9]{11,30}(?![a-z0-9])")
 # Junk in brackets between the parts of a number: "9840 [remove this] 123 (ghar) 456".
+_SINGLE_DIGIT_GROUP_RE = re.compile(r"(?<![\w.,])\d(?: \d)+(?![\w.,])")
+_WORDS_BETWEEN_GROUPS_RE = re.compile(r" (?:[a-z]+ ){1,4}")
+_PART_LABEL_RE = re.compile(r"\b(?:part|hissa)\s*(?:\d|one|two|three|a|b|c)\s*[:=-]")
+_CHAINED_AFTER_RE = re.compile(r"[./-][0-9]")
+_CHAINED_BEFORE_RE = re.compile(r"[0-9oil][./-]$")
 _BRACKETED_JUNK_RE = re.compile(r"(?<=[0-9])\s*[\[({<][^0-9\[\](){}<>\n]{1,30}[\])}>]\s*(?=[0-9])")
 _GLUED_TOKEN_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{5,}(?![a-z0-9])")
 
@@ -554,6 +630,11 @@ def _decode_lookalikes(match):
 
 
 def _hide_date(match):
+    # Round 7: not a date inside a longer chain of parts joined the same way
+    # ("98-1O-2-23-45-6"): a date has three parts.
+    text, start, end = match.string, match.start(), match.end()
+    if _CHAINED_AFTER_RE.match(text, end) or _CHAINED_BEFORE_RE.search(text[max(0, start - 2) : start]):
+        return match.group()
     first, second = (int(part) for part in match.groups() if part)
     if (1 <= first <= 31 and 1 <= second <= 12) or (1 <= first <= 12 and 1 <= second <= 31):
         return _MASK
@@ -699,17 +780,45 @@ _SHOWN_AFTER_PAYING_RE = re.compile(
     rf"(?:share|send|give|arange|discus|show|fix|plan) (?:you )?(?:the |my |our )?(?:[a-z]+ ){{0,2}}{_SHOWN_THING} "
     r"| (?:visit|visits|viewing|viewings) (?:[a-z]+ ){0,2}only for (?:confirmed|paid|boked|serious paid) "
 )
+# Round 7: money first, then the place shown, said in that order: "the deposit in agent
+# account first, then viewing", "advance first, then the visit", and in Hindi, Marathi and
+# Hinglish "आधी टोकन ३००० पाठवा, मग घर दाखवतो", "pehle advance bhejo phir flat dikhayenge".
+# Seeing first and paying after ("पहले फ्लैट देखो, फिर टोकन देना", "visit first, then pay
+# the token") is the honest order and does not match. No honest owner puts the visit
+# after the money in so many words, so this counts as two kinds of evidence in the score.
+_FIRST_MARK_RE = re.compile(" (?:first|pehle|pahle|pehele|adhi) |पहले|पहिले|आधी")
+_FIRST_THEN_SHOWN_RE = re.compile(
+    rf" {_PAID} (?:[^ .!?|]+ ){{0,8}}first (?:, )?(?:and )?then (?:the |a |we |i )?(?:[a-z]+ )?{_SHOWN_THING} "
+    rf"| {_PAID} (?:[^ .!?|]+ ){{0,8}}first (?:, )?(?:and )?then (?:i |we )?(?:wil |l |can |shal )?(?:show|visit|se|view) "
+    r"| (?:pehle|pahle|pehele|adhi|aadhi|पहले|पहिले|आधी) (?:\S+ ){0,3}"
+    r"(?:token|advance|deposit|payment|paise|pese|टोकन|एडवांस|ॲडव्हान्स|अॅडव्हान्स|डिपॉझिट|डिपॉजिट|पेमेंट|पैसे) "
+    r"(?:\S+ ){0,4}(?:phir|fir|then|tab|bad|mag|फिर|तब|मग|नंतर|बाद) (?:\S+ ){0,3}"
+    r"(?:dikha|dikhayenge|dikhaunga|dikhate|dakhav|dakhavto|दिखा|दाखव)"
+)
+# Round 7: a one-time password to be passed on, in either order and any wording ("you
+# will get an OTP on your phone, just share it with me", "OTP aayega, woh mujhe bata
+# dena", "send me the OTP"): passed on to the poster, not to a guard. A warning ("never
+# share the OTP") is read before this.
+_OTP_SHARED_RE = re.compile(
+    r" otp (?:[^ .!?|]+ ){0,8}(?:share|shared|sharing|bata|batana|batao|bhej\w*|send|tell|forward|give|read out)"
+    r" (?:[^ .!?|]+ ){0,2}(?:me|mujhe|muje|us|hume|here|yahan|idhar) "
+    r"| (?:mujhe|muje|me|us) (?:[^ .!?|]+ ){0,3}otp "
+    r"| (?:share|bata\w*|bhej\w*|send|tell|forward|give) (?:me |us )?(?:the |your |that )?otp "
+)
 # Round 6: paying first, whatever is paid ("pay the deposit first", "send the token
 # first"). An honest landlord also wants the deposit before moving in, so this only
 # adds to other evidence that the place is kept from view (see _scam_score).
 _PAY_FIRST_RE = re.compile(
     r" (?:pay|send|transfer|deposit) (?:the |your |a |me )?(?:[a-z0-9]+ ){0,2}first (?!month|flor|time|rent)"
     r"| (?:token|advance|boking amount|payment) (?:of )?(?:0 )?first (?!month|flor|time|rent)"  # "token 5000 first"
+    # round 7: Hinglish ("0 pehle pay karo", "registration 0 pehle jama karein", "pehle advance bhejo")
+    r"| (?:0 )?(?:pehle|pahle|pehele) (?:[a-z]+ )?(?:pay|jama|bhejo|bhej do|transfer|de do|dedo)"
 )
 # Round 6: the visit put after the payment ("token 5000 first to block the flat, visit
 # afterwards"): counts as paying before the visit only with a payment asked first.
 _VISIT_LATER_RE = re.compile(
-    r" (?:visit|viewing|se the flat|se it) (?:[a-z]+ )?(?:afterwards|later|after that|baad me|baad mein) "
+    # round 7: phrase forms squeeze "baad" to "bad", so "visit baad me" had never matched
+    r" (?:visit|viewing|se the flat|se it) (?:[a-z]+ )?(?:afterwards|later|after that|bad me|bad mein) "
 )
 # Round 6: a refund promised "after the agreement" is not a safe arrangement: the
 # [warning] phrases are read without it ("fully refundable after agreement").
@@ -743,8 +852,8 @@ _MATRAS = "\u093e\u093f\u0940\u0941\u0942\u0947\u0948\u094b\u094c\u0902\u0901"
 # Round 4: the same threat in Bengali, Gujarati, Punjabi and Marathi ("tor maa ke ch*di",
 # "tor maak c***i", "tari maa ni ...", "teri pen di ...").
 _MASKED_THREAT_RE = re.compile(
-    r"\b(?:teri|tera|tor|tar|tari|tumhari|tumar|tuzi|tujhi|tuji)\s+"
-    r"(?:maa?|maak|maiya|behen|bahen|behan|bhen|bhain|pen|bon|ben|aai|aaich)\s+"
+    r"\b(?:teri|tera|tor|tar|tari|tumhari|tumar|tuzi|tujhi|tuji|tohar|tohaar|tohra|tohre|tahar)\s+"  # round 7: Bhojpuri
+    r"(?:maa?|maak|maai|mai|maiya|behen|bahen|behan|bhen|bhain|bahin|pen|bon|ben|aai|aaich)\s+"
     r"(?:(?:k[aie]|ni|na|ne|nu|r|er|di|da|chi|cha)\s+)?[a-z]*[*#@$%][a-z*#@$%]*"
 )
 # Round 4: Bengali, Gurmukhi, Gujarati, Odia, Tamil, Telugu, Kannada and Malayalam are
@@ -760,6 +869,18 @@ _FOLDED_STEM_MIN = 4
 # ("ಸೂಳೆಮಗ"): the southern languages glue more onto a word, and a short entry starts
 # ordinary words ("ஓத்தா" would start a misspelt "ஒத்தாசை", help).
 _OTHER_SCRIPT_STEM_MIN = 6
+
+
+# Round 7: an English plural of an abusive word ("chutiyas", "r@ndis"): the word less its
+# "s", when that leaves five letters or more ("ass" is not "as"; "bass" ends in "ss"),
+# matched exactly, without a typo.
+_PLURAL_MIN_LETTERS = 6
+
+
+def _plural_stem(word):
+    if len(word) >= _PLURAL_MIN_LETTERS and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return None
 
 
 def _ends(word):
@@ -834,6 +955,7 @@ def _is_handle_shaped(chunk):
 
 
 # Round 6: "2BHK", "1rk", "3 bhk": a home's size, for the off-topic offer check.
+_WA_HANDLE_RE = re.compile(r"(?<![a-z0-9])wa\s*[:=\-–]\s*@?([a-z0-9_.]{4,})")
 _GLUED_HOME_SIZE_RE = re.compile(r"\d\s?(?:bhk|rk|bed|bhks)\b")
 # Round 6: "id is hydhomes_99", "username: flats.pune", with no app named: a token shaped
 # like a handle (_is_handle_shaped) or a made-up name ("id is hydhomes"); not a code
@@ -893,8 +1015,13 @@ def _is_proper_name(text, match):
         return True
     if not before_word[-1:].isalpha():
         before_word = ""
-    after_word = after.split(None, 1)[0].rstrip(",;:)") if after[:1].isalpha() else ""
+    after_word = after.split(None, 1)[0].rstrip(",;:)?!.") if after[:1].isalpha() else ""  # round 7: "Lund Road?"
     return any(_CAPITALISED_WORD_RE.fullmatch(word) for word in (before_word, after_word))
+
+
+# Round 7: an abbreviation in capitals right before its expansion in brackets, which
+# starts with the same letter ("WTF (Whitefield ...)", "BC (Bhandup Colony)"): a place.
+_GLOSSED_ABBREVIATION_RE = re.compile(r"(?<![\w])([A-Z]{2,5})(?=\s*\(\s*([A-Z][a-z]+))")
 
 
 def _word_candidates(text):
@@ -960,7 +1087,11 @@ class _Post:
 
     @cached_property
     def phrases(self):
-        return _phrase_form(self._filter._canonical_platforms(self.allowed.lower()))
+        # Round 7: with nothing allowlisted (most posts) the canonical text is the one the
+        # link rule has already worked out, not worked out a second time.
+        allowed = self.allowed
+        canonical = self.canonical if allowed == self.text else self._filter._canonical_platforms(allowed.lower())
+        return _phrase_form(canonical)
 
     @cached_property
     def words(self):
@@ -988,6 +1119,8 @@ class ContentFilter:
         self._name_words = _read_list(data_dir / "link_name_words.txt")
         self._plain_words = set(_read_list(data_dir / "link_plain_words.txt"))
         self._abbreviations = set(_read_list(data_dir / "abbreviations.txt"))
+        brands = data_dir / "brand_domains.txt"  # round 7: companies named by their domain
+        self._brand_names = set(_read_list(brands)) if brands.is_file() else set()
 
         # contact handles
         platforms = _read_list(data_dir / "contact_platforms.txt")
@@ -1039,6 +1172,8 @@ class ContentFilter:
             # round 6: a few words may come between ('YouTube pe, channel "Pune Room Tour"')
             rf"|(?<![a-z0-9]){platform}(?![a-z0-9])[^.\n\"'“‘]{{0,12}}?\b(?:channel|page|group|account|profile|id|handle|name)"
             rf"[^.\n\"'“‘]{{0,12}}?{quoted}"
+            # round 7: the name in quotes first, the verb after ('Facebook pe "Rohit Rentals Pune" search karo')
+            rf"|(?<![a-z0-9]){platform}(?![a-z0-9])[^.\n\"'“‘]{{0,15}}?{quoted}[^.\n]{{0,12}}?\b{search}"
         )
         # "faceb00k msg Priya Nair Kochi": an app, a verb to reach someone, then a name
         # in capitals (checked on the text as typed). Not WhatsApp or mail: those need a
@@ -1060,12 +1195,15 @@ class ContentFilter:
         self._platform_colon_re = re.compile(rf"(?<![a-z0-9])(?:{named})(?![a-z0-9])\s*[:=\-–→➡]")
         # Round 5: a handle a few words after the app, with other words between
         # ("snapchat pe add karo meghaa.rentals", "telegrm pe aao bhai, id puneflats2024").
-        self._platform_window_re = re.compile(rf"(?<![a-z0-9]){platform}(?![a-z0-9])(?P<window>[^!?\n|]{{1,60}})")
+        # Round 7: the window is a lookahead, so an app named inside another app's window
+        # ("WA pe baat karenge, ... insta bio me hai: kolkata.rentals.official") has its own.
+        self._platform_window_re = re.compile(rf"(?<![a-z0-9]){platform}(?![a-z0-9])(?=(?P<window>[^!?\n|]{{1,60}}))")
         self._handle_platform_re = re.compile(
             rf"(?<![\w@.])(?P<token>[a-z0-9][a-z0-9_.]*[a-z0-9_])\s*[-:(]?\s*{platform}(?![a-z0-9])"
         )
+        # Round 7: the name may be in quotes ('drop your details to "punerooms" on gmail').
         self._token_platform_re = re.compile(
-            rf"(?<![\w@.])(?P<token>[a-z0-9][a-z0-9_.]*[a-z0-9_])\s+(?:on|at|pe|par|in)\s+{platform}(?![a-z0-9])"
+            rf"(?<![\w@.])(?P<token>[a-z0-9][a-z0-9_.]*[a-z0-9_])[\"'”’]?\s+(?:on|at|pe|par|in)\s+{platform}(?![a-z0-9])"
         )
 
         # phone numbers
@@ -1113,7 +1251,8 @@ class ContentFilter:
         self._repeater_re = re.compile(rf"\b({repeaters})[\s-]+({spelled}|[0-9])(?![\w]|[,.][0-9])")
         units = "|".join(map(re.escape, _read_list(data_dir / "number_units.txt")))
         # Small numbers only: "98456 78901 room" still ends in part of a phone number.
-        self._quantity_re = re.compile(rf"(?<![\w.,])(?:\d{{1,3}}(?:\.\d+)?|{spelled})\s?(?:{units})(?![a-z])")
+        # Round 7: not the last part of digits joined by stars or the like ("7*3*...*2*6 room").
+        self._quantity_re = re.compile(rf"(?<![\w.,])(?<![0-9][*_~#|+])(?:\d{{1,3}}(?:\.\d+)?|{spelled})\s?(?:{units})(?![a-z])")
         context = _read_sections(data_dir / "number_context.txt")
         self._contact_words = set(context["contact"])
         calls = "|".join(map(re.escape, sorted(context["call"], key=len, reverse=True)))
@@ -1133,7 +1272,8 @@ class ContentFilter:
         )
         # Letters glued to a long number: "P52100047896" is an identifier,
         # "call9845678901" a phone number.
-        self._glued_re = re.compile(r"(?<![a-z0-9])([a-z]+)[-/]?(\d{5,})")
+        # Round 7: the digits may go on in groups ("P-98265-43107"), read whole.
+        self._glued_re = re.compile(r"(?<![a-z0-9])([a-z]+)[-/]?(\d{5,}(?:[-/]\d+)*)")
         self._long_number_re = re.compile(rf"\d{{{config.min_phone_digits},}}")
 
         # scams, spam, abuse
@@ -1143,6 +1283,7 @@ class ContentFilter:
             _PhraseSet(map(_phrase_form, scam[section])) for section in sections
         )
         pay = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["pay"])
+        self._pay_words = {_phrase_form(entry).strip() for entry in scam["pay"] if " " not in entry.strip()}
         self._pay_amount_re = re.compile(rf" (?:{pay}) (?:[a-z]+ ){{0,2}}0 ")  # "send 5000", "pay rs 2000"
         # Round 3: the scam score (see _scam_score).
         self._scam_demands = _PhraseSet(map(_phrase_form, scam.get("demand", ())))
@@ -1154,6 +1295,8 @@ class ContentFilter:
         self._scam_rush, self._scam_shown, self._scam_documents = (
             _PhraseSet(map(_phrase_form, scam.get(section, ()))) for section in ("rush", "shown", "documents")
         )
+        # Round 7: the board impersonated or its features sold.
+        self._scam_impersonation = _PhraseSet(map(_phrase_form, scam.get("impersonation", ())))
         apps = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["app"])
         self._amount_app_re = re.compile(rf" 0 (?:(?:on|via|by|through|in|to|pe|par|se) )?(?:{apps}) ")
         keys = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["key"])
@@ -1176,7 +1319,24 @@ class ContentFilter:
         self._adult_context, self._adult_offers = (
             _PhraseSet(map(_phrase_form, combinations[name])) for name in ("adult_context", "adult_offer")
         )
+        self._services, self._sales = (
+            _PhraseSet(map(_phrase_form, combinations.get(name, ()))) for name in ("service", "sales")
+        )
         self._allowlist_re = _whole_words(_read_list(data_dir / "allowlist.txt"), re.IGNORECASE)
+        # Round 7: spam words that name a place or a company ("Escorts Mujesar metro").
+        landmarks = _read_sections(data_dir / "landmark_words.txt")
+        self._landmark_names = set(landmarks.get("names", ()))
+        landmark_names = "|".join(re.escape(entry.capitalize()) for entry in sorted(self._landmark_names))
+        places = "|".join(re.escape(entry).replace(r"\ ", r"\s+") for entry in landmarks.get("places", ()))
+        self._landmark_re = re.compile(
+            rf"(?<![\w.@*#$])(?:{landmark_names})(?=(?:\s+[A-Z][a-z]+){{0,2}}\s+(?i:{places})\b)"
+            # "works at Escorts", "near Fortis Escorts, Okhla": after a word for where and
+            # at most two Capitalised words (only the name itself is taken out: see _without_landmarks)
+            rf"|(?P<keep>\b(?:at|with|near|opp\.?|opposite|behind|from|joined)\s+(?:[A-Z][a-z]+\s+){{0,2}})"
+            rf"(?:{landmark_names})(?![\w*#@$])"
+            if landmark_names and places
+            else r"(?!x)x"
+        )
         # Round 6: an offer with nothing about housing in it (topic_words.txt).
         topics = _read_sections(data_dir / "topic_words.txt")
         self._housing_words = _PhraseSet(_phrase_form(entry) for entry in topics["housing"] if entry.isascii())
@@ -1194,6 +1354,11 @@ class ContentFilter:
 
         # profanity_en, _hi, _mr and (round 3) _south: every profanity_*.txt of the data dir.
         profanity = [entry for path in sorted(data_dir.glob("profanity_*.txt")) for entry in _read_list(path)]
+        # Round 7: words that are ordinary in another language of the board (homonyms.txt).
+        self._homonyms = {}
+        for line in _read_list(data_dir / "homonyms.txt") if (data_dir / "homonyms.txt").is_file() else ():
+            word, markers = line.split(":", 1)
+            self._homonyms[word.strip()] = frozenset(markers.split())
         names = "|".join(re.escape(entry.capitalize()) for entry in _read_list(data_dir / "name_words.txt"))
         self._name_word_re = re.compile(rf"(?<![\w.@*#$]){names}(?![\w*#@$])" if names else r"(?!x)x")
         self._abusive_phrases = _PhraseSet(_phrase_form(entry) for entry in profanity if " " in entry)
@@ -1299,6 +1464,12 @@ class ContentFilter:
                     return True
         if "dot" in text and _GLUED_DOT_HOST_RE.search(text):
             return True
+        for match in _QUOTED_HOST_RE.finditer(text) if ('"' in text or "'" in text or "“" in text) else ():
+            name, suffix = match[1], match[2].replace(" ", ".")
+            if self._psl.publicsuffix(suffix) == suffix and (
+                suffix in _NEVER_WORD_SUFFIXES or suffix in self._strong_suffixes or self._looks_made_up(name)
+            ):
+                return True
         # Round 3: an obfuscated e-mail ("rahul.flats[at]gmail"), or a link in pieces with
         # the instructions to put it together ("punerooms com (add the dot)").
         if "at" in text and _BRACKETED_AT_RE.search(text):
@@ -1315,6 +1486,8 @@ class ContentFilter:
         # "W W W . R O O M S . C O M": spaced-out letters, read joined up.
         if _SPACED_OUT_RE.search(post.text):
             joined = _SPACED_OUT_RE.sub(lambda match: match.group().replace(" ", ""), post.text)
+            if "at" in joined.lower() and _BRACKETED_AT_RE.search(joined.lower()):
+                return True  # round 7: "s e l v a m 7 7 [at] g m a i l"
             return _WWW_RE.search(joined.lower()) is not None or any(
                 self._is_domain(match, joined) for match in _HOST_RE.finditer(joined)
             )
@@ -1341,6 +1514,11 @@ class ContentFilter:
             after = text[match.end() : match.end() + 8]
             if re.match(r" +[a-z]", after, re.IGNORECASE) and not _POSTPOSITION_RE.match(after):
                 return False
+        if not intent and text[match.end() : match.end() + 1] != "/" and (
+            (name in self._brand_names and not _BRAND_PUSH_RE.search(text[max(0, match.start() - 30) : match.start()]))
+            or _is_employer_domain(host, name, text, match)
+        ):
+            return False  # round 7: "both work at Booking.com", "ordered from pepperfry.com"
         if "." in suffix or suffix in self._strong_suffixes:
             return True
         # A suffix that is also a word ("pool.club house", "floor.top floor"): the dot
@@ -1381,7 +1559,13 @@ class ContentFilter:
 
     def _canonical_platforms(self, lower):
         """'teligram' -> 'telegram', 'insta gram' -> 'instagram': app names as their apps.
-        Round 6: also written in an Indic script ('টেলিগ্রাম', 'व्हाट्सएप')."""
+        Round 6: also written in an Indic script ('টেলিগ্রাম', 'व्हाट्सएप').
+        Round 7: mail providers said aloud ('gee mail', 'hot mail'), and "underscore"
+        spelled out inside a handle ('chennai underscore roommates')."""
+        if " mail" in lower or "-mail" in lower or ".mail" in lower or " male" in lower:
+            lower = _SPOKEN_MAIL_RE.sub(lambda match: _SPOKEN_MAIL[match[1][0]], lower)
+        if "underscore" in lower or "under score" in lower or "under_score" in lower or "अंडरस्कोर" in lower:
+            lower = _SPELLED_UNDERSCORE_RE.sub("_", lower)
         if self._app_skeletons and not lower.isascii() and _INDIC_WORD_RE.search(lower):
             lower = _INDIC_WORD_RE.sub(self._indic_platform, lower)
         if "\U0001f47b" in lower:  # round 6: the ghost is Snapchat's logo ("sc - pg.wali.didi 👻")
@@ -1465,6 +1649,10 @@ class ContentFilter:
             token = match["token"]
             if _is_handle_shaped(token) or (len(token) >= 6 and token.isalpha() and self._looks_made_up(token)):
                 return True
+        # Round 7: WhatsApp's two letters and a colon before a handle ("wa: raj.pg.blr"); not
+        # an app name of its own, because "wa" starts many words ("want", "Wakad").
+        if "wa" in text and any(_is_handle_shaped(match[1]) for match in _WA_HANDLE_RE.finditer(text)):
+            return True
         if not self._platform_any_re.search(text):
             return False  # every check below needs an app named; most posts name none
         if any(_starts_word(text, match.start()) for match in self._profile_id_re.finditer(text)):
@@ -1542,8 +1730,9 @@ class ContentFilter:
         # Round 6: ten Roman numerals in a row ("IX VIII IV IX I II III IV V VI").
         if "I " in post.text and _ROMAN_RUN_RE.search(post.text):
             return True
+        digit_count = sum(map(str.isdigit, post.lower))
         if (
-            sum(map(str.isdigit, post.lower)) < 3
+            digit_count < 3
             and not (post.words & self._number_word_shapes)
             and not self._has_glued_spelling(post.lower)
         ):
@@ -1569,6 +1758,23 @@ class ContentFilter:
                 return True
         if self._matched_by_libphonenumber(text):
             return True
+        # Round 7: single digits typed in groups with words between the groups ("9 8 4 5
+        # call me 0 1 2 3 room available 6 7"): ten of them, in five groups or fewer, that
+        # make one mobile number, with only a few words and no punctuation between groups
+        # (a list of rooms, "7 8 9 ready, 2 3 4 next month", has commas).
+        if digit_count >= self.config.min_phone_digits and lower.count(" ") >= 9:
+            groups = list(_SINGLE_DIGIT_GROUP_RE.finditer(lower))
+            digits = "".join(group.group().replace(" ", "") for group in groups)
+            if (
+                2 <= len(groups) <= 5
+                and len(digits) == self.config.min_phone_digits
+                and digits[0] in "6789"
+                and all(
+                    _WORDS_BETWEEN_GROUPS_RE.fullmatch(lower[first.end() : second.start()])
+                    for first, second in zip(groups, groups[1:])
+                )
+            ):
+                return True
         runs = list(self._runs(text))
         if any(self._is_phone(run.parts, run.word_split, disguised) or self._is_attempt(run, text) for run in runs):
             return True
@@ -1587,7 +1793,9 @@ class ContentFilter:
             return True
         # Round 3: "98 + 40 + 1 + 23 + 4567, just write them together": every number of
         # the post in order, when the post says to join them.
-        if _REASSEMBLE_RE.search(lower):
+        if _REASSEMBLE_RE.search(lower) or (
+            any(mark in lower for mark in _LEFT_TO_READER_MARKS) and _LEFT_TO_READER_RE.search(lower)
+        ):
             if self._joined_numbers_are_phone(text):
                 return True
             # Round 6: the same with the numbers as typed: a pincode or a deposit may be
@@ -1614,17 +1822,23 @@ class ContentFilter:
 
     def _mask_non_phones(self, text):
         """The text with everything that is a number but not a phone number masked out:
-        dates, identifiers (RERA), pincodes, amounts of money and quantities."""
-        text = _DATE_RE.sub(_hide_date, text)
+        dates, identifiers (RERA), pincodes, amounts of money and quantities.
+        Round 7: a pattern is applied only when the characters it needs are there (a
+        date needs a separator, an amount a currency or "/-", junk a bracket): the same
+        result, a little faster."""
+        if "/" in text or "." in text or "-" in text:
+            text = _DATE_RE.sub(_hide_date, text)
         if any(map(str.isalpha, text)):
             text = self._id_re.sub(_MASK, text)
             text = self._glued_re.sub(self._unglue, text)
         text = _PINCODE_RE.sub(_MASK, text)
-        text = _AMOUNT_RE.sub(_MASK, text)
+        if "₹" in text or "rs" in text or "inr" in text or "/-" in text:
+            text = _AMOUNT_RE.sub(_MASK, text)
         text = self._quantity_re.sub(_MASK, text)  # "2 months", "5 lakh", "do mahine"
         text = _DIGIT_COUNT_RE.sub(" then ", text)  # "first five digits 98450 and last five 31277"
         text = _LONE_LOOKALIKE_RE.sub(lambda m: m[1] + m[2].translate(_LETTER_DIGITS), text)
-        text = _BRACKETED_JUNK_RE.sub(" ", text)
+        if "(" in text or "[" in text or "{" in text or "<" in text:
+            text = _BRACKETED_JUNK_RE.sub(" ", text)
         text = _GLUED_TOKEN_RE.sub(self._unglue_spelling, text)
         if "s" in text and _COUNTED_REPEAT_RE.search(text):  # round 6: "four 5s"
             text = _COUNTED_REPEAT_RE.sub(_expand_counted_repeat, text)
@@ -1694,11 +1908,16 @@ class ContentFilter:
         return sum(word in vocabulary for word in post.phrases.split()) >= _ATTEMPT_MIN_SPELLED
 
     def _joined_numbers_are_phone(self, text):
-        """Whether consecutive numbers of ``text``, joined, make exactly one mobile number."""
+        """Whether consecutive numbers of ``text``, joined, make exactly one mobile number.
+        Round 7: labels of the parts are not parts ("Part 1: 984 | Part 2: 501")."""
+        if "part" in text:
+            text = _PART_LABEL_RE.sub(" | ", text)
         numbers = [part for run in self._runs(text) for part in run.parts]
         for start in range(len(numbers)):
             joined = ""
             for number in numbers[start:]:
+                if "," in number:
+                    break  # round 7: an amount ("9,800"), never half of a number
                 joined += number
                 if len(joined) >= self.config.min_phone_digits:
                     if self._is_dialable(joined, exact=True):
@@ -1744,8 +1963,8 @@ class ContentFilter:
             return f"{letters} {digits}"
         # Round 6: a name glued to a mobile number ("ravi9582214470") is a number given:
         # identifiers (RERA, GSTIN, order ids) are not ten digits starting 6-9.
-        if self._is_dialable(digits, exact=True):
-            return f"{letters} {digits}"
+        if self._is_dialable(digits.replace("-", "").replace("/", ""), exact=True):
+            return f"{letters} {digits}"  # round 7: also in groups ("RERA no. hai: P-98265-43107")
         return _MASK  # "p52100047896": an identifier
 
     def _matched_by_libphonenumber(self, text):
@@ -1923,8 +2142,18 @@ class ContentFilter:
         warnings = _REFUND_AFTER_RE.sub(" ", phrases) if " refund" in phrases else phrases
         if self._scam_warnings.found_in(warnings):
             return False  # "Beware of fake owners asking for a token before the visit"
+        if " otp " in phrases and _OTP_SHARED_RE.search(phrases):
+            return True  # round 7: "you will get an OTP on your phone, just share it with me"
         if self._scam_demands.found_in(phrases, words):
             return True  # round 4: "share the OTP you receive", "deposit in Amazon gift cards"
+        if self._scam_impersonation.found_in(phrases, words) and (
+            self._pay_amount_re.search(phrases)
+            or not words.isdisjoint(self._pay_words)
+            or self._amount_app_re.search(phrases)
+            or self._scam_apps.found_in(phrases, words)
+            or self._scam_channel.found_in(phrases, words)
+        ):
+            return True  # round 7: "KIRB SUPPORT: your listing has been flagged ... pay 10"
         if self._scam_score(phrases, words) >= self.config.scam_score_threshold:
             return True
         if not (self._scam_remote.found_in(phrases, words) or self._scam_away.found_in(phrases, words)):
@@ -1940,6 +2169,13 @@ class ContentFilter:
         asked for."""
         # An amount next to an app asks for money too: "pehle 2000 GPay karo".
         money = self._asks_for_money(phrases, words) or self._amount_app_re.search(phrases) is not None
+        # round 7: money first, then the visit (read only with a word for "first")
+        first_then = _FIRST_MARK_RE.search(phrases) is not None and _FIRST_THEN_SHOWN_RE.search(phrases) is not None
+        money = money or first_then
+        pay_first = None
+        if not money and _FIRST_MARK_RE.search(phrases):
+            # round 7: "Pay first, keys by DTDC" asks for money too
+            money = pay_first = _PAY_FIRST_RE.search(phrases) is not None
         channel = self._scam_apps.found_in(phrases, words) or self._scam_channel.found_in(phrases, words)
         if not (money or channel):
             return 0
@@ -1948,8 +2184,11 @@ class ContentFilter:
         hook = self._scam_hook.found_in(phrases, words)
         documents = self._scam_documents.found_in(phrases, words) or _DOCUMENTS_SENT_RE.search(phrases) is not None
         score += away + documents
-        pay_first = _PAY_FIRST_RE.search(phrases) is not None
-        visit_later = pay_first and _VISIT_LATER_RE.search(phrases) is not None  # "token first, visit afterwards"
+        if pay_first is None:
+            pay_first = _PAY_FIRST_RE.search(phrases) is not None
+        # "token first, visit afterwards"; round 7: or money on an app now and the visit later
+        # ("Abhi 2000 token GPay karo ... visit baad me kar lena")
+        visit_later = (pay_first or (money and channel)) and _VISIT_LATER_RE.search(phrases) is not None
         # The room kept from view, each kind of evidence once: keys sent, a [remote]
         # phrase, no meeting, paying before the visit (or a visit only after paying, the
         # address only after paying), a race to pay.
@@ -1961,7 +2200,9 @@ class ContentFilter:
             or _VISIT_AFTER_PAYING_RE.search(phrases) is not None
             or _ADDRESS_AFTER_RE.search(phrases) is not None
             or _SHOWN_AFTER_PAYING_RE.search(phrases) is not None
+            or first_then
             or visit_later,
+            first_then,
         ]
         # Round 5: a race to pay ("transfer deposit today", "before someone else does")
         # with a refund promised or the owner away keeps the room from view too, unless a
@@ -2001,14 +2242,21 @@ class ContentFilter:
         return self._scam_money.found_in(phrases, words) or self._pay_amount_re.search(phrases) is not None
 
     def _has_spam_phrase(self, post):
-        if self._spam_phrases.found_in(post.phrases, post.words):
+        phrases, words = post.phrases, post.words
+        if not words.isdisjoint(self._landmark_names) and self._landmark_re.search(post.allowed):
+            # Round 7: "near Escorts Mujesar metro station" names a station, not a service.
+            without = self._landmark_re.sub(lambda match: f"{match['keep'] or ''} ", post.allowed)
+            phrases = _phrase_form(self._canonical_platforms(without.lower()))
+            words = set(phrases.split())
+        if self._spam_phrases.found_in(phrases, words):
             return True
         # Round 3: a job that costs a fee to join.
-        if self._spam_jobs.found_in(post.phrases, post.words) and self._spam_fees.found_in(post.phrases, post.words):
+        if self._spam_jobs.found_in(phrases, words) and self._spam_fees.found_in(phrases, words):
             return True
-        if self._adult_offers.found_in(post.phrases, post.words) and self._adult_context.found_in(
-            post.phrases, post.words
-        ):
+        if self._adult_offers.found_in(phrases, words) and self._adult_context.found_in(phrases, words):
+            return True
+        # Round 7: a tenant's service sold like a product (movers with "best rates").
+        if self._services.found_in(phrases, words) and self._sales.found_in(phrases, words):
             return True
         return self._is_off_topic_offer(post)
 
@@ -2061,7 +2309,20 @@ class ContentFilter:
 
     def _without_names(self, text):
         """Round 5: 'Lund University', 'Randi Zuckerberg': a word of name_words.txt typed
-        Capitalised next to another Capitalised word of the same sentence is a name."""
+        Capitalised next to another Capitalised word of the same sentence is a name.
+        Round 7: an abbreviation glossed in brackets ("WTF (Whitefield, obviously)"), and a
+        word of homonyms.txt in a post written in the language where it is ordinary."""
+        if "(" in text:
+            text = _GLOSSED_ABBREVIATION_RE.sub(
+                lambda match: " " if match[1][0] == match[2][0] else match.group(), text
+            )
+        if self._homonyms:
+            words = None
+            for word, markers in self._homonyms.items():
+                if word in text.lower():
+                    words = words or set(_phrase_form(text).split())
+                    if word in words and len(words & markers) >= 2:
+                        text = re.sub(rf"(?i)(?<![\w]){re.escape(word)}(?![\w])", " ", text)
         if not self._name_word_re.search(text):
             return text
         return self._name_word_re.sub(lambda match: " " if _is_proper_name(text, match) else match.group(), text)
@@ -2089,7 +2350,12 @@ class ContentFilter:
             if stem != word and stem in self._devanagari_stems:
                 return True
         if word.isalpha():  # most words: no leetspeak to undo
-            return _ends(word) in self._abusive_ends and self._matches(word, typed, typos)
+            if _ends(word) in self._abusive_ends and self._matches(word, typed, typos):
+                return True
+            if word[-1] != "s" or len(word) < _PLURAL_MIN_LETTERS:  # most words: no plural to undo
+                return False
+            stem = _plural_stem(word)
+            return stem is not None and _ends(stem) in self._abusive_ends and self._matches(stem, typed, False)
         if "*" in word or "@" in word or "#" in word:  # "f*ck", "f**k", "F***", "f@cking", "f#ck"
             masked = word.replace("@", "*").replace("#", "*").translate(_LEET_SYMBOLS)
             if sum(map(str.isalpha, masked)) >= 2:
@@ -2103,7 +2369,10 @@ class ContentFilter:
         word = word.translate(_LEET_DIGITS)
         if "*" in word:
             return self._matches(word.replace("*", ""), typed, typos)
-        return self._matches(word, typed, typos)
+        if self._matches(word, typed, typos):
+            return True
+        stem = _plural_stem(word)
+        return stem is not None and self._matches(stem, typed, False)  # round 7: "r@ndis"
 
     def _matches(self, word, typed, typos=True):
         shape = _squeeze(word) if _DOUBLED_RE.search(word) else word

@@ -1,5 +1,5 @@
 """The content filter: the issue's cases, focused cases for each rule, then the rates
-on the corpora in tests/data (legacy pair, dev, dev2 to dev8, held-out).
+on the corpora in tests/data (legacy pair, dev, dev2 to dev11, held-out).
 
 The filter itself is pure Python: no database, no Redis, no Django settings (the last
 two tests only read settings and run the report command).
@@ -960,13 +960,77 @@ ROUND6_CLEAN = [
 ]
 
 
+# Round 7: one case per new mechanism, in other words than tests/data/dev9, dev10 and dev11.
+ROUND7_CAUGHT = [
+    ("ɪɴꜱᴛᴀ: pune.flats.daily for photos", "link"),  # small capitals
+    ("🆃🅴🅻🅴🅶🆁🅰🅼 id roomsbaner22", "link"),  # letters in black squares
+    ("I work at Punerooms.com, all flats listed there", "link"),  # a listing site is no employer
+    ("Check Booking.com for cheap stays near Baner", "link"),  # a brand sent to
+    ("id: kothrud underscore rooms, message there for the list", "link"),
+    ("Mail me at roomsbaner on gee mail for the list", "link"),
+    ('DM "kothrudflats" on instagram for videos', "link"),
+    ("Insta pe \"Baner Flat Hunt\" search karna, sab photos wahan", "link"),
+    ('Search "flatsdekho com" on google for more flats', "link"),
+    ("Mail me: r o o m s p u n e [at] y a h o o", "link"),
+    ("kolkata_rooms id on wa, msg there", "link"),
+    ("Ph: 98-2O-1-23-45-7 any time", "phone_in_text"),  # a date-like chain, "2O"
+    ("9*8*2*2*0*1*4*5*6*7 2 rooms available", "phone_in_text"),
+    ("Dial rent and deposit together for my number: rent 9845, deposit 012345", "phone_in_text"),
+    ("Part A: 9876 | Part B: 54 | Part C: 3210, you know what to do. Room in Aundh.", "phone_in_text"),
+    ("फोन: अट्ठानवे बाईस पचपन तैंतालीस शून्य एक", "phone_in_text"),  # Hindi 10-59
+    ("Your Kirb account is suspended, pay 20 rupees reactivation fee on Paytm within 1 hour.", "scam"),
+    ("Army officer posted to Pune, sofa, fridge and car for sale, pay delivery charges 2000, "
+     "will send through army logistics.", "scam"),
+    ("Government flat in your name under Awas Yojana, pay 15000 file charges today, limited quota.", "scam"),
+    ("पहले टोकन 2000 भेजो, फिर रूम दिखाएंगे. जल्दी करो, बहुत लोग पूछ रहे हैं.", "scam"),
+    ("Pay the booking amount to my account first, then the visit.", "scam"),
+    ("OTP aayega aapke phone pe, mujhe bata do, tab room block hoga", "scam"),
+    ("Unlimited owner numbers for just 499, pay on GPay and get the list", "scam"),
+    ("Guaranteed call centre job and free hostel room, pay processing fee 2500 to join.", "spam_phrase"),
+    ("Brand new Samsung phones at half price, box packed, limited stock.", "spam_phrase"),
+    ("Egg donors wanted, get paid 50,000 per cycle.", "spam_phrase"),
+    ("Kasam se 50% off on movers and packers, best rates in Pune, book today", "spam_phrase"),
+    ("Escorts available near Mujesar metro, room provided", "spam_phrase"),
+    ("those brokers are chutiyas, never pay them", "profanity"),  # plurals
+    ("आधी डिपॉझिट पाठवा, मग फ्लॅट दाखवतो", "scam"),  # money first, then the visit
+    ("Token first, then I will show you the flat.", "scam"),
+]
+
+ROUND7_CLEAN = [
+    "Software engineer at Amazon.in, looking for a 1BHK near Bellandur, budget 25k.",
+    "Working at Zomato.com (Gurgaon), looking for a flatmate in DLF Phase 3, 14k share.",
+    "Room near Escorts Hospital, Faridabad, 7500 with food.",
+    "I work at Escorts, need a room near Sector 13 Faridabad, 6k max.",
+    "ʀᴏᴏᴍ ᴀᴠᴀɪʟᴀʙʟᴇ in Baner, 12k, girls only",
+    "G mail or WhatsApp, whichever you like, but please use the reveal button. Room in Baner 9k.",
+    'Google "Kothrud Depot" to find the bus stop, the flat is 2 minutes away.',
+    "Call and visit together with family: rent 9,800 and maintenance 1,200.",
+    "Kirb support helped me remove a fake post. Room in Wakad, 10k, deposit 2 months.",
+    "Flat bought under PMAY, renting it out, 9k, visit anytime.",
+    "Dekh lo pehle, phir advance dena.",
+    "Sealed pack mattress comes with the room, 8k.",
+    "Anyone know good packers and movers for a 1BHK shift from Wakad to Baner?",
+    "Never share an OTP with anyone claiming to be from Kirb. Room in Kothrud, 10k.",
+    "WTF (Whitefield, obviously) - 2BHK, one more person wanted, 15k.",
+    "Room in Ameerpet undi, interested unte vachi chudandi, randi.",
+    "Room with parking for your car; my old Swift has done 60k km and still fits. 9k rent.",
+    "OTP will come to your phone for the society app; share it with the security guard at the gate. 2BHK 20k.",
+    "No viewing fee, no brokerage, advance 2 months rent.",
+    "H.No 8-3-228/1, Yousufguda, near metro. 2BHK 18k.",
+    "I work at amazon.in, need a 1BHK in Bellandur.",
+    "Flat near Fortis Escorts, Okhla, 2BHK 25k.",
+]
+
+
 # Each round's mechanisms, probed from both sides.
-@pytest.mark.parametrize(("text", "rule"), ROUND3_CAUGHT + ROUND4_CAUGHT + ROUND5_CAUGHT + ROUND6_CAUGHT)
+@pytest.mark.parametrize(
+    ("text", "rule"), ROUND3_CAUGHT + ROUND4_CAUGHT + ROUND5_CAUGHT + ROUND6_CAUGHT + ROUND7_CAUGHT
+)
 def test_each_rounds_evasions_are_caught(content_filter, text, rule):
     assert rule_of(content_filter, text) == rule
 
 
-@pytest.mark.parametrize("text", ROUND3_CLEAN + ROUND4_CLEAN + ROUND5_CLEAN + ROUND6_CLEAN)
+@pytest.mark.parametrize("text", ROUND3_CLEAN + ROUND4_CLEAN + ROUND5_CLEAN + ROUND6_CLEAN + ROUND7_CLEAN)
 def test_each_rounds_near_misses_are_accepted(content_filter, text):
     assert rule_of(content_filter, text) is None
 
@@ -1034,8 +1098,11 @@ def print_figures(capsys, name, score):
 # 4's held-out corpus (126/150, 2/150), tuned on in round 5; "dev6", round 5's held-out
 # corpus (113/150, 0/150), tuned on in round 6; "dev7" and "dev8", written for round 6 by
 # two other authors who saw neither the rules nor the other corpora, measured with round
-# 5's rules and with round 6's dev6-derived rules before being tuned on (round 6, phase 2).
-TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8")
+# 5's rules and with round 6's dev6-derived rules before being tuned on (round 6, phase 2);
+# "dev9", round 6's held-out corpus (130/150, 3/150), tuned on in round 7 (phase 1);
+# "dev10" and "dev11", written for round 7 by two other authors, measured with round 6's
+# rules and with round 7's dev9-derived rules before being tuned on (round 7, phase 2).
+TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11")
 
 
 @pytest.mark.parametrize("corpus", TUNING_CORPORA)
@@ -1052,17 +1119,17 @@ def test_tuning_corpus(content_filter, record_property, capsys, corpus):
     assert score.recall >= 0.98, "spam missed:\n" + "\n".join(f"  {post}" for post in score.missed)
 
 
-# Round 6's held-out corpus, written by someone else before round 6's rules were
+# Round 7's held-out corpus, written by someone else before round 7's rules were
 # changed, and never opened by anyone working on them. Measured once, after the rules
 # were frozen (docs/CONTENT_FILTER.md); nothing was changed after seeing the figures.
-# The target was not reached; the next round tunes on it as dev9, after a new one is
-# written.
+# The recall target was reached and the precision target missed by one post; the next
+# round tunes on it as dev12, after a new one is written.
 @pytest.mark.skipif(not (HELDOUT / "clean.txt").is_file(), reason="no held-out corpus in tests/data/heldout")
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "round-6 held-out target not reached when measured once with the rules frozen: 130/150 spam caught "
-        "(recall 86.7%), 3/150 clean refused (precision 97.7%); target recall >= 90% and no clean post refused"
+        "round-7 held-out target not reached when measured once with the rules frozen: 135/150 spam caught "
+        "(recall 90.0%), 1/150 clean refused (precision 99.3%); target recall >= 90% and no clean post refused"
     ),
 )
 def test_heldout_corpus(content_filter, record_property, capsys):
