@@ -544,9 +544,9 @@ def _limit_malloc_arenas():
 
 
 def _tune_garbage_collector():
-    """GC_THRESHOLDS; and what the process holds once set up (modules, Django, the
-    middleware and URL stacks) lives as long as it does, so it is left out of every
-    collection from now on."""
+    """What the process holds once set up (modules, Django, the middleware and URL
+    stacks) lives as long as it does: it is left out of every collection from now on.
+    And GC_THRESHOLDS."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*kirb_setting("GC_THRESHOLDS"))

@@ -394,14 +394,14 @@ KIRB_DEFAULTS = {
     # threads with many arenas fragment memory: RSS crept up for as long as the server
     # ran; with 2 it stays flat (docs/OPERATIONS.md, Soak).
     "MALLOC_ARENAS": 2,
-    # Python's garbage collector thresholds in `manage.py serve` (gc.set_threshold;
-    # Python's default is 700,10,10). Every open socket holds ~140 objects the collector
-    # tracks; with the default, full collections came every second or two while sockets
-    # connected and again while posts flowed, each scanning them all: 0.4-0.5 s with
-    # 5,000 sockets, every socket's frames held up meanwhile (docs/BENCHMARKS.md).
-    # Collecting the youngest objects less often lets short-lived ones die first, so
-    # fewer reach the old generation and full collections become rare.
-    "GC_THRESHOLDS": (50000, 20, 20),
+    # Python's garbage collector thresholds in `manage.py serve` (gc.set_threshold).
+    # Every open socket holds ~140 objects the collector tracks, and a full collection
+    # scans them all: 0.4-0.5 s with 5,000 sockets, every socket's frames held up
+    # meanwhile. 50000,20,20 made full collections rare and cut the server's CPU by a
+    # fifth at 5,000 sockets, but let cyclic garbage pile up between them: RSS grew
+    # 5-8 MiB/min in `manage.py soak`, flat with Python's default, kept here
+    # (docs/BENCHMARKS.md, "The garbage collector").
+    "GC_THRESHOLDS": (700, 10, 10),
     # --- Abuse defence (security app). Windows and durations in seconds. ---
     # Posting: one post per cooldown per composite key; the cooldown grows with the
     # poster IP's risk level (below).
