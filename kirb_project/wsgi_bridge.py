@@ -7,7 +7,7 @@ run of sync middleware, the view, the response's close). Every middleware and vi
 here is sync, so none of that buys anything. This bridge reads the body on the event
 loop, then makes one hop: Django's WSGI handler runs the whole request on a pool of
 HTTP_THREADS threads, reused (and so are their database connections, as under any
-threaded WSGI server). Measured in docs/BENCHMARKS.md ("The HTTP path").
+threaded WSGI server). Measured in docs/BENCHMARKS.md ("The HTTP path, the inbox and the collector").
 
 Request limits (body size, header and body deadlines, connection caps) are enforced
 by the server before a request gets here (kirb_project/server.py).
@@ -85,6 +85,8 @@ def wsgi_environ(scope, body):
         "wsgi.run_once": False,
     }
     for raw_name, raw_value in scope.get("headers", []):
+        if b"_" in raw_name:
+            continue  # "X_Forwarded_For" would pass for X-Forwarded-For (daphne drops it too)
         name = raw_name.decode("latin-1").upper().replace("-", "_")
         value = raw_value.decode("latin-1")
         if name == "CONTENT_LENGTH":
