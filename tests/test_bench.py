@@ -27,12 +27,25 @@ def run_bench(tmp_path, *args):
     return result.stdout, json.loads(report.read_text())["results"]
 
 
+def lost_row(stdout):
+    return next(line.split()[-1] for line in stdout.splitlines() if line.startswith("lost "))
+
+
 @pytest.mark.parametrize("design", ["kirb", "tutorial", "bare", "baseline"])
 def test_bench_delivers_every_frame_and_reports_it(tmp_path, design):
     stdout, (run,) = run_bench(tmp_path, "--clients", "20", "--rate", "4", "--duration", "2", "--design", design)
     assert "delivered / expected" in stdout and "latency p99 ms" in stdout and "RSS per socket KiB" in stdout
     assert run["design"] == design and run["connected"] == 20 and run["posts"] == 8
-    assert run["delivered"] == run["expected"] == 20 * 8
+    assert run["expected"] == 20 * 8
+    if design == "baseline":
+        # The tutorial design on channels_redis' core layer drops a group message now
+        # and then (django/channels#1683; seen once in CI, 150 of 160): what the bench
+        # must do there is count the loss, not hide it.
+        assert 0 < run["delivered"] <= run["expected"]
+        assert lost_row(stdout) == str(run["expected"] - run["delivered"])
+    else:
+        assert run["delivered"] == run["expected"]
+        assert lost_row(stdout) == "0"
     assert run["duplicates"] == 0
     assert run["rss_per_socket_kib"] is not None and len(run["server_cpu_percent"]) == 2
 
