@@ -17,6 +17,9 @@ from kirb_project.metrics_view import MetricsEndpoint  # noqa: E402
 from kirb_project.wsgi_bridge import WsgiBridge  # noqa: E402
 from security.middleware import WebSocketIdentityMiddleware, WebSocketOriginMiddleware  # noqa: E402
 
+# One per process, shared by every application built here: its middleware chain is
+# loaded once and its HTTP_THREADS are the process's, however many are built.
+django_http = WsgiBridge()
 
 
 def build_application(websocket_routes):
@@ -27,7 +30,7 @@ def build_application(websocket_routes):
             # /health and /metrics are answered before Django: fast while Django is busy,
             # and without its ALLOWED_HOSTS check (load balancers and scrapers address an
             # instance by its own name or IP).
-            "http": MetricsEndpoint(HealthCheck(WsgiBridge())),
+            "http": MetricsEndpoint(HealthCheck(django_http)),
             "websocket": WebSocketOriginMiddleware(WebSocketIdentityMiddleware(URLRouter(websocket_routes))),
         }
     )
