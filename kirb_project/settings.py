@@ -402,6 +402,12 @@ KIRB_DEFAULTS = {
     # 5-8 MiB/min in `manage.py soak`, flat with Python's default, kept here
     # (docs/BENCHMARKS.md, "The garbage collector").
     "GC_THRESHOLDS": (700, 10, 10),
+    # What survives a full collection is frozen (gc.freeze): the next full collection
+    # scans only what is newer, so it no longer stops every socket for 0.4-0.5 s at
+    # 5,000 sockets. Every GC_THAW_SECONDS it is thawed and collected once, so cyclic
+    # garbage among it (what closed sockets leave) lives at most that long. 0: Python's
+    # own behaviour, every full collection scanning everything (docs/BENCHMARKS.md).
+    "GC_THAW_SECONDS": 120,
     # --- Abuse defence (security app). Windows and durations in seconds. ---
     # Posting: one post per cooldown per composite key; the cooldown grows with the
     # poster IP's risk level (below).
