@@ -402,11 +402,13 @@ KIRB_DEFAULTS = {
     # 5-8 MiB/min in `manage.py soak`, flat with Python's default, kept here
     # (docs/BENCHMARKS.md, "The garbage collector").
     "GC_THRESHOLDS": (700, 10, 10),
-    # What survives a full collection is frozen (gc.freeze): the next full collection
-    # scans only what is newer, so it no longer stops every socket for 0.4-0.5 s at
-    # 5,000 sockets. Every GC_THAW_SECONDS it is thawed and collected once, so cyclic
-    # garbage among it (what closed sockets leave) lives at most that long. 0: Python's
-    # own behaviour, every full collection scanning everything (docs/BENCHMARKS.md).
+    # Once a full collection takes GC_FREEZE_AFTER_PAUSE_MS (thousands of sockets),
+    # what survives it is frozen (gc.freeze): later full collections scan only what is
+    # newer, instead of stopping every socket for 0.4-0.5 s at 5,000 sockets. Every
+    # GC_THAW_SECONDS from then on it is thawed and collected once, so cyclic garbage
+    # among it (what closed sockets leave) lives at most that long. GC_THAW_SECONDS=0:
+    # Python's own behaviour (docs/BENCHMARKS.md, "The garbage collector").
+    "GC_FREEZE_AFTER_PAUSE_MS": 50,
     "GC_THAW_SECONDS": 120,
     # --- Abuse defence (security app). Windows and durations in seconds. ---
     # Posting: one post per cooldown per composite key; the cooldown grows with the
