@@ -20,6 +20,7 @@ docs/CONTENT_FILTER.md describes the rules and how they were measured.
 
 import itertools
 import logging
+import operator
 import re
 import unicodedata
 from collections import Counter
@@ -139,6 +140,8 @@ def _fold_table():
     table[0x093C] = None  # the Devanagari nukta: "लौड़े" reads as "लौडे" (typed either way)
     table[0x0130] = "I"  # İ: its lower case is two characters, which would shift offsets
     table.update(_LOOKALIKES)
+    # Round 8: Cyrillic letters that look like digits ("9Ч3O7l2S8б": Ч is 4, б is 6, З is 3).
+    table.update({ord("Ч"): "4", ord("ч"): "4", ord("б"): "6", ord("З"): "3", ord("з"): "3"})
     for code in range(0x30, 0x3A):
         table.pop(code, None)
     return table
@@ -319,10 +322,17 @@ _REASSEMBLE_RE = re.compile(
 # Read only when one of _LEFT_TO_READER_MARKS is in the post.
 _LEFT_TO_READER_RE = re.compile(
     r"\byou\s+know\s+what\s+to\s+do\b|\bsamajh?\s+(?:gaye|gye|gaya|jao|lo)\b|\bsamjh?e\s+na\b"
+    # round 8: a number set as a riddle ("98 then 20 then the flat no 1204 then 55. Figure it out")
+    r"|\bfigure\s+(?:it\s+|this\s+)?out\b|\bwork\s+it\s+out\b|\b(?:solve|decode|crack)\s+(?:it|this|the\s+number)\b"
+    r"|\bpuzzle\b|\bsmart\s+(?:people|ones|log|enough)\b|\bsamajh?dar\b|\bsamjh?dar\b|\bishara\s+(?:kaafi|kafi|kaafee)\b"
+    r"|\bguess\s+(?:it|the\s+number|my\s+number)\b"
     r"|\b(?:dial|call|write|type|jod\w*|likh\w*|milao|mila)\b[^.\n]{0,40}?"
     r"\b(?:together|ek\s?sath|ek\s?saath|saath\s+me|without\s+(?:a\s+|the\s+)?spaces?|no\s+spaces?)\b"
 )
-_LEFT_TO_READER_MARKS = ("together", "sath", "saath", "space", "know what", "samaj", "samj")
+_LEFT_TO_READER_MARKS = (
+    "together", "sath", "saath", "space", "know what", "samaj", "samj",
+    "figure", "work it", "solve", "decode", "crack", "puzzle", "smart", "guess", "ishara",
+)
 # A name and a suffix that is never a word, with a space for the dot: "punerooms com".
 # Round 4: a link with spaced dots, given away by a two-label suffix ("roomz . co . in")
 # or a path after it ("punerooms . online /hyd"); the suffix is checked against the PSL.
@@ -401,6 +411,10 @@ _LISTING_NAME_PARTS = ("room", "flat", "pg", "rent", "stay", "ghar", "kamra", "h
 
 
 # A brand's domain sent to ("check Booking.com for cheap stays", "try amazon.in") is a link.
+_BRAND_PUSH_AFTER_RE = re.compile(
+    r"[\s,:-]*(?:(?:par|pe|pr|me|mein|var|on)\s+)?(?:dekho|dekhiye|dekh\s+lo|check|visit|search|dhundo|dhoondo|bagha|paha)\b",
+    re.IGNORECASE,
+)
 _BRAND_PUSH_RE = re.compile(r"\b(?:check|try|use|search|find|book|see|look|go|click)\b[^.!?\n]{0,20}$", re.IGNORECASE)
 
 
@@ -418,6 +432,10 @@ def _is_employer_domain(host, name, text, match):
 # Round 7: a mail provider said aloud ("gee mail", "g mail", "jee mail", "hot mail"), and
 # "underscore" spelled out between the words of a handle. Nobody writes either of them
 # in a post about a room for any other reason.
+# Round 8: Telegram described by its logo ("search ... on the blue paper plane app").
+_DESCRIBED_APP_RE = re.compile(r"\b(?:the\s+)?(?:blue\s+)?(?:paper[\s-]?plane|aeroplane|plane)\s+(?:wala\s+|wali\s+|icon\s+|logo\s+)?(?:app|icon)\b")
+# Round 8: "FLAT 50% OFF on all sarees": a discount, not a home.
+_FLAT_DISCOUNT_RE = re.compile(r"\bflat\s+(?:rs\.?\s*|₹\s*)?\d+\s*(?:%|percent|rs)?\s*off\b")
 _SPOKEN_MAIL_RE = re.compile(r"(?<![a-z0-9])(gee|g|jee|ji|hot|rediff)[\s.-]*(?:mail|male)(?![a-z0-9])")
 _SPOKEN_MAIL = {"g": "gmail", "j": "gmail", "h": "hotmail", "r": "rediffmail"}
 _SPELLED_UNDERSCORE_RE = re.compile(
@@ -547,6 +565,24 @@ _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _DIGIT_NAMES = {name: str(digit) for digit, name in enumerate("zero one two three four five six seven eight nine".split())}
 
 
+# Round 8: "paanch baar 1", "3 times 9", and "teen zero" when no spelled digit follows
+# ("8 ke baad teen zero, phir paanch baar 1, last mein 9"): in Hindi the count comes first.
+_HINDI_COUNTS = {"do": 2, "teen": 3, "tin": 3, "char": 4, "chaar": 4, "paanch": 5, "panch": 5, "chhe": 6, "che": 6, "saat": 7}
+_TIMES_REPEAT_RE = re.compile(
+    r"\b(two|three|four|five|six|seven|[2-7]|do|teen|tin|char|chaar|paanch|panch|chhe|che|saat)\s+(?:baar|bar|times)\s+"
+    r"(?:([0-9])|(zero|one|two|three|four|five|six|seven|eight|nine))\b"
+    r"|\b(do|teen|char|chaar|paanch|panch|chhe|saat)\s+(zero|shunya|sunya)(?=\s*(?:[,;.]|phir|fir|then|and|aur|last|$))"
+)
+
+
+def _expand_times_repeat(match):
+    if match[4]:
+        return " ".join(["0"] * _HINDI_COUNTS[match[4]])
+    count = _COUNTS.get(match[1]) or _HINDI_COUNTS.get(match[1]) or int(match[1])
+    digit = match[2] or _DIGIT_NAMES[match[3]]
+    return " ".join([digit] * count)
+
+
 def _expand_counted_repeat(match):
     count = _COUNTS.get(match[1]) or int(match[1])
     digit = match[2] or _DIGIT_NAMES[match[3]]
@@ -565,17 +601,21 @@ _HIDDEN_DIGITS_RE = re.compile(r"(?<![a-z0-9])(\d{2,8})(x{2,8})(\d{0,6})(?![a-z0
 _GLUED_DIGITS_RE = re.compile(r"(?<=[a-z])(\d{4,7})(?![0-9])")
 # Round 6: ten Roman numerals in a row, as typed (capitals).
 _ROMAN_DIGIT = r"(?:VIII|VII|III|IX|IV|VI|II|V|I|0)"
+_ROMAN_VALUES = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8", "IX": "9"}
+_ROMAN_TOKEN_RE = re.compile(r"(?<![A-Za-z])(?:VIII|VII|III|IX|IV|VI|II|V|I)(?![A-Za-z])")
+_ROMAN_SOME_RE = re.compile(rf"(?<![A-Za-z])(?:{_ROMAN_DIGIT}[\s,.\-]+){{3,}}")
 _ROMAN_RUN_RE = re.compile(rf"(?<![A-Za-z])(?:{_ROMAN_DIGIT}[\s,.\-]+){{9,}}{_ROMAN_DIGIT}(?![A-Za-z])")
 # Round 6: O typed for zero as a word of its own, inside a number ("98 one one OO 8 8 7 6").
 _ZERO_LETTERS = frozenset({"o", "oo", "ooo"})
 # Round 6: words that go on with a number after a comma ("9 8, then two 7s").
-_CONTINUING_WORDS = frozenset({"then", "phir", "fir", "followed"})
+_CONTINUING_WORDS = frozenset({"then", "phir", "fir", "followed", "last", "baad"})  # round 8: ", last mein 9"
 # Round 3: words that say a number is typed backwards.
 _REVERSED_RE = re.compile(r"\b(?:reverse|reversed|backwards?|ulta|ulte|ultaa|ulti|ulat|palat|palatke|upside)\b")
 # Round 3: a counted part and the digits it introduces, wherever it is in the post.
 # Round 6: a part may itself be typed in groups ("the rest is 012 345").
 _COUNTED_PART_RE = re.compile(
-    rf"(?:{_DIGIT_COUNT_RE.pattern})[\s:=-]*(?:(?:are|is|hai|hain|were|with)\s+)?(\d{{2,7}}(?:[ -]\d{{1,5}}){{0,3}})(?![0-9])"
+    # round 8: "first half of my no. 70018"
+    rf"(?:{_DIGIT_COUNT_RE.pattern})(?:\s+of\s+(?:my|the)\s+(?:mobile\s+)?(?:no|number|mobile|phone|num|contact)\.?)?[\s:=-]*(?:(?:are|is|hai|hain|were|with)\s+)?(\d{{2,7}}(?:[ -]\d{{1,5}}){{0,3}})(?![0-9])"
 )
 # A lone O, l or I between digits is a digit: "9 7 O 4 l 2 3 8 8 6". Only there, so
 # words ("O Block", "I live") are left alone. Round 4: two of them too ("98.IO.22.33.44").
@@ -619,6 +659,13 @@ _CHAINED_AFTER_RE = re.compile(r"[./-][0-9]")
 _CHAINED_BEFORE_RE = re.compile(r"[0-9oil][./-]$")
 _BRACKETED_JUNK_RE = re.compile(r"(?<=[0-9])\s*[\[({<][^0-9\[\](){}<>\n]{1,30}[\])}>]\s*(?=[0-9])")
 _GLUED_TOKEN_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{5,}(?![a-z0-9])")
+# Round 8: digits and lookalike letters typed one by one ("9 8 2 O 4 S 6 7 l O"), ten to
+# twelve of them; and a post that says to ignore the letters between its digits.
+_SPACED_CHARACTERS_RE = re.compile(r"(?<![a-z0-9])(?:[0-9oilsz][ .-]{1,2}){9,11}[0-9oilsz](?![a-z0-9])")
+_IGNORE_LETTERS_RE = re.compile(
+    r"(?:ignore|skip|remove|hata\w*|chhod\w*)\s+(?:the\s+|all\s+|these\s+)?(?:letters|alphabets|words|abc|characters|chars|akshar)"
+)
+_LETTERS_BETWEEN_DIGITS_RE = re.compile(r"(?<=[0-9])(?:\s*[a-z]{1,3}\s*)(?=[0-9])|(?<=[0-9] )[a-z]{1,3}(?= [0-9])")
 
 
 def _decode_lookalikes(match):
@@ -677,7 +724,9 @@ def _looks_like_numbering(parts):
 class _Run:
     """The parts of what may be one phone number, as they were joined."""
 
-    __slots__ = ("parts", "word_split", "word_pending", "last_was_tens", "last_was_spelled", "spelled", "start", "end")
+    __slots__ = (
+        "parts", "word_split", "word_pending", "last_was_tens", "last_was_spelled", "spelled", "start", "end", "weak_tail"
+    )
 
     def __init__(self, start=0):
         self.parts, self.word_split, self.word_pending = [], False, False
@@ -685,6 +734,7 @@ class _Run:
         self.spelled = 0  # how many parts were spelled out ("nine", "nau")
         self.start = start  # where the first part begins in the text
         self.end = start  # where the last part ends
+        self.weak_tail = 0  # round 8: how many of the last parts are weak words ("five for 1BHK")
 
 
 # --- Profanity ---------------------------------------------------------------------
@@ -699,12 +749,12 @@ _HEADLINE_MAX_WORDS = 12
 # capitalised spam of any tuning corpus relied on the length alone: each urges, sells,
 # rants, exclaims or repeats itself.
 _LISTED_HEADLINE_MAX_WORDS = 24
-_HEADLINE_SEPARATOR_RE = re.compile(r"\s[—–|•-]+\s|,")
+_HEADLINE_SEPARATOR_RE = re.compile(r"\s[—–|•/-]+\s|,|\.\s")  # round 8: also " / " and sentences
 
 # Round 5, repetition: a stretch of words repeating with a period of 2-6 words, nearly
 # three times over or more (the last time may be cut short), covering at least 60% of a
 # post's words (shapes, not deployment choices).
-_REPEATED_PHRASE_MAX_WORDS = 6
+_REPEATED_PHRASE_MAX_WORDS = 12  # round 8: a sentence said five times ("Best PG in Kota best food best rooms.")
 _REPEATED_PHRASE_MIN_TIMES = 3
 _REPEATED_PHRASE_SHARE = 0.6
 # "visit possible only after token", "visit only after you pay": a visit that costs money.
@@ -800,10 +850,10 @@ _FIRST_THEN_SHOWN_RE = re.compile(
 # dena", "send me the OTP"): passed on to the poster, not to a guard. A warning ("never
 # share the OTP") is read before this.
 _OTP_SHARED_RE = re.compile(
-    r" otp (?:[^ .!?|]+ ){0,8}(?:share|shared|sharing|bata|batana|batao|bhej\w*|send|tell|forward|give|read out)"
+    r" otp (?:[^ .!?|]+ ){0,8}(?:share|shared|sharing|bata|batana|batao|bhej\w*|send|tell|forward|give|read out|reply with|reply)"
     r" (?:[^ .!?|]+ ){0,2}(?:me|mujhe|muje|us|hume|here|yahan|idhar) "
     r"| (?:mujhe|muje|me|us) (?:[^ .!?|]+ ){0,3}otp "
-    r"| (?:share|bata\w*|bhej\w*|send|tell|forward|give) (?:me |us )?(?:the |your |that )?otp "
+    r"| (?:share|bata\w*|bhej\w*|send|tell|forward|give|reply with) (?:me |us )?(?:the |your |that )?otp "
 )
 # Round 6: paying first, whatever is paid ("pay the deposit first", "send the token
 # first"). An honest landlord also wants the deposit before moving in, so this only
@@ -828,6 +878,205 @@ _DOCUMENTS_SENT_RE = re.compile(
     r" (?:send|share|upload|mail|email|whatsapp|bhejo|bhej do|bhejiye) (?:[a-z]+ ){0,4}"
     r"(?:aadhaar|aadhar|adhar|aadhaar card|pan|pan card|pasport|id proof|id card|voter id)"
 )
+
+# Round 8: what a warning quotes or reports is not the post's own words. A post that
+# warns (a [warning] phrase) may quote the scam it warns of ('Avoid paying anyone who says
+# "pay 2k and I'll send the keys by courier"', dev12's false positive), report what was
+# said to the poster ("a so-called owner asked me to pay 5000 on GPay and said he'd courier
+# the keys") or forbid it ("never scan a QR code to receive money"). Those spans are
+# blanked out before the scam and spam phrases are read: text in quotation marks, and from
+# a reporting or forbidding word to the end of its sentence. Only in a post that warns,
+# and not for assurances ("no fraud", "not fake"), which scammers write.
+_QUOTED_SPAN_RE = re.compile(r"[\"“”«»„][^\"“”«»„\n]{2,240}[\"“”«»„]|(?<![\w'’])['‘][^'‘’\n]{2,120}['’](?![\w'’])")
+_REPORTED_SPAN_RE = re.compile(
+    r"(?i)(?:\b(?:any\s?one|any\s?body|some\s?one|some\s?body|people|owners?|brokers?|agents?|those|guys?|person|they)"
+    r"\s+(?:who|that|which)\s+(?:says?|said|asks?|asked|tells?|told|wants?|demands?|promises?|offers?|writes?|claims?)\b"
+    r"|\bif\s+(?:any\s?one|any\s?body|some\s?one|some\s?body|an?\s+\w+|the\s+\w+|they|he|she)\s+"
+    r"(?:\w+\s+){0,2}(?:says?|asks?|tells?|wants?|demands?|offers?|promises?|claims?)\b"
+    r"|\b(?:asked|told|wanted|forced|pressured|pushed|messaged|texted|called)\s+(?:me|us|my\s+\w+|him|her|them)\b"
+    r"|\b(?:was|were|got)\s+(?:told|asked)\b|\b(?:said|claimed|promised)\s+(?:he|she|they|that|it)\b"
+    r"|\b(?:got|received|getting)\s+(?:a\s+|this\s+|an?\s+\w+\s+)?(?:message|msg|call|sms|mail|text|dm)\b"
+    # round 8, phase 2: "someone here says he is ...", "a man on OLX claims ..."
+    r"|\b(?:some\s?one|some\s?body|a\s+\w+|this\s+\w+|the\s+\w+|they|he|she)\s+(?:\w+\s+){0,2}"
+    r"(?:said|says|claimed|claims|told|tells|wrote|writes|asked|asks|promised|promises|offered|offers|demanded|demands)\b"
+    r"|\b(?:agar\s+|jo\s+)?koi\s+(?:bhi\s+)?(?:bole|bolta|bolti|kahe|kehta|kehti|maange|mange|maangta)\b)"
+    r"[^.!?\n]*"
+    # what the post forbids, to the end of its clause ("never scan a QR code to receive money;")
+    r"|(?i:\b(?<!to )(?:never|don[’']?t|dont|do\s+not|avoid|beware\s+of|stay\s+away\s+from|watch\s+out\s+for)\s+\w+)"
+    r"(?:[^.!?\n,;:]|,(?=\d))*"
+)
+# A post that warns, for _stated_phrases, besides the [warning] phrases: "avoid anyone
+# who says ...", "I ignored it", "PSA", "Warning:".
+_WARNS_OF_RE = re.compile(
+    r"(?<! to) (?:beware|warning|warn|warned|avoid|ignored|ignore it|refused|never|psa|heads up|careful|scam|scams|scamer|scamers"
+    r"|fraud|frauds|fraudster|fake|cheat|cheated|cheating|report|reported|deleted|blocked|not true|lie|lies|it doesn t"
+    r"|it isn t|ignore|declined|walked away|said no|didn t pay|never paid|dhokha|jhoth|jhot|jhut|savdhan|sawdhan|bachke|सावधान|धोखा|फ्रॉड|झूठ) "
+)
+# Its words, for a quick test: a post with none of them (most posts) does not warn. Of a
+# phrase, its least common word ("walked" of "walked away", "true" of "not true").
+_WARNS_OF_WORDS = frozenset(
+    word
+    for word in re.sub(r"\(\?<![^)]*\)|\(\?:|\)", " ", _WARNS_OF_RE.pattern).replace("|", " ").split()
+    if word not in {"it", "not", "t", "up", "away", "no", "pay", "paid", "did"}
+)
+_ASSURED_WORDS = frozenset("fake fraud scam cheat fraudster scamer scammer fakes frauds scams cheats".split())
+_MAY_ASSURE_RE = re.compile(r" (?:no|not|never|zero|0|nahi|nahin|nai|nhi) ")
+_ASSURANCE_RE = re.compile(
+    r" (?:not|no|never|zero|0) (?:a |any )?(?:fake|fraud|scam|cheat|fraudster|scamer|scammer)s? "
+    r"| (?:fake|fraud|scam|cheat)s? (?:nahi|nahin|nai|nhi) "  # round 8: "Fake nahi, ..."
+)
+
+# Round 8 (dev12): scams by what they are, each a family rather than a wording.
+# A fee whose purpose is seeing the place ("pay 2,500 gate pass fee so the guard allows
+# you to see the flat", "500 to see the flat", "dekhne ke liye 300 lagega"): the place
+# shown only for money. In the score, as paying before the visit.
+_PAY_TO_SEE_RE = re.compile(
+    r"(?<! no)(?<! zero) (?:fe|fes|charge|charges|pay|paid|0|pas) (?:[^ .!?|,;:]+ ){0,5}(?:so|so that|to|for|in order to|taki|jise)"
+    r" (?:[^ .!?|,;:]+ ){0,5}(?:se|view|visit|enter|inspect) (?:the |your |my |our |this )?"
+    r"(?:flat|rom|house|property|place|pg|home|apartment|it) "
+    r"| (?:dekhne|dikhane) (?:ke liye|ka|ki) (?:[^ .!?|,;:]+ ){0,3}(?:fe|charge|charges|0) "
+    r"| (?:देखने के लिए|दिखाने के लिए|देखने का|बघण्यासाठी|बघायला|पाहण्यासाठी|दाखवण्यासाठी) (?:[^ .!?|,;:]+ ){0,3}"
+    r"(?:0|फी|चार्ज|शुल्क|fe|charge) "
+)
+# Money received by paying: a QR code scanned or a PIN entered "to receive" a refund or
+# a token (round 2 listed the wordings; this is the shape, with words between: "please
+# scan the QR I will send to receive the money").
+_PAY_TO_RECEIVE_RE = re.compile(
+    r" (?:scan|qr|pin|aprove|acept|enter) (?:[^ .!?|,;:]+ ){0,6}(?:to|and)(?: you| u)?(?: wil| can| shal| l)?"
+    r" (?:receive|recieve|get|claim|credit)"
+    r" (?:the |your |my |this |that )?(?:money|payment|amount|refund|token|cash|0|rs|rupes|advance) "
+    # Hinglish: "QR bhej raha hoon, scan karke apna refund le lo"
+    # round 8, phase 2: "just approve it with your PIN" (a PIN only ever sends money)
+    r"| (?:aprove|acept|confirm) (?:it |this |the request |the payment )?(?:with|using|by entering) (?:your |the )?(?:upi )?pin "
+    r"| (?:scan|qr) (?:[^ .!?|,;:]+ ){0,3}(?:karke|kar ke|karo|kar) (?:[^ .!?|,;:]+ ){0,2}"
+    r"(?:refund|paise|paisa|payment|amount|money|token|advance) (?:le lo|lelo|lo|milega|milenge|mil jayega|receive|aa jayega|ayega)"
+)
+# A prize to be claimed for a fee ("Congratulations! You have been selected for a FREE
+# 1 year stay ... Pay 750 stamp duty to claim your keys"): refused with money asked.
+_PRIZE_RE = re.compile(
+    r" (?:congratulations|congrats|you have ben selected|you ve ben selected|you are selected|you have won|you won"
+    r"|lucky winer|lucky draw|winer of|you are the winer"
+    r"|lucky (?:user|customer|member|tenant|one|person)|you are our lucky|selected as (?:a |the )?winer"
+    r"|बधाई|इनाम|जीता|जीती|लॉटरी|विजेता) "
+)
+_CLAIM_RE = re.compile(
+    r" (?:to claim|claim your|claim the|claim it|to colect your|to receive your|claim kar\w*"
+    r"|पाने के लिए|प्राप्त करने के लिए|क्लेम|लेने के लिए|claim) "
+)
+_PRICE_WORDS_RE = re.compile(
+    r" 0 (?:stamp duty|duty|fe|fes|charges|charge|tax|procesing|delivery charge|delivery charges) "
+    r"| 0 (?:\S+ ){0,2}(?:जमा|भेजें|भेजो|टैक्स|फीस|शुल्क|चार्ज)"
+)
+# Round 8, phase 2: "pay before seeing" asks for money as "pay first" does.
+_PAY_BEFORE_SEEING_RE = re.compile(
+    r" (?:pay|send|transfer) (?!nothing |no |zero |anything )(?:[a-z]+ ){0,2}before (?:seing|viewing|visiting|the visit|you se|you visit|coming|you come) "
+)
+_HINGLISH_PAY_WORDS = frozenset("bhejo bhej bhejiye bhejna pay transfer jama de dedo".split())
+# An amount and a verb to pay it, in Hinglish word order ("999 bhejo", "2000 pay karo").
+_AMOUNT_THEN_PAY_RE = re.compile(
+    r" 0 (?:rs |rupes |rupaye |rupay )?(?:bhejo|bhej do|bhejiye|bhejna|pay karo|pay kar do|pay karein|transfer karo"
+    r"|jama karo|jama karein|jama kar do|de do|dedo) "
+)
+# The price of unlocking anything ("Kirb now charges tenants 299 to unlock the reveal
+# button"): the board's features are free; round 1 listed "pay to unlock".
+_PAY_TO_UNLOCK_RE = re.compile(
+    r" (?:pay|pays|paid|charges|charge|charging|fe|0) (?:[^ .!?|,;:]+ ){0,5}to unlock "
+    r"| unlock (?:karne|karwane|karane|karwane) (?:ke liye|ko|ka) (?:[^ .!?|,;:]+ ){0,3}(?:0|pay|fe|charge|charges) "
+)
+# A stay said to be free with a payment asked ("Accommodation for girls is free, only
+# donation 3000 in advance to trust account"): the bait of a free room.
+_FREE_STAY_RE = re.compile(
+    r" (?:acomodation|stay|staying|rom|roms|hostel|pg|bed|beds|living|lodging|boarding|flat)"
+    r" (?:[a-z]+ ){0,3}(?:is |are |wil be )?(?:totaly |completely |absolutely |fuly |100 )?fre "
+    r"| fre (?:0 year |0 month |0 months |0 years )?(?:acomodation|stay|lodging|boarding|hostel|rom|pg) "
+)
+_ONLY_PAY_RE = re.compile(
+    r" (?:only|just|bas|sirf) (?:pay |pay a |pay the )?(?:a |the |smal |0 ){0,3}(?:donation|contribution|ofering|seva"
+    r"|registration|procesing|boking|service charge|charges|fe|fes|duty|stamp duty|tax) "
+)
+# Round 8, phase 2 (dev13, dev14). An authority's notice with a threat and a payment
+# ("Pay 1,500 fee on our portal or fine 10,000. - Tenant Verification Cell", "electricity
+# will be disconnected tonight ... pay the officer on his personal UPI"): an authority
+# named, a penalty threatened, money asked. A landlord's own late fee names no authority.
+_AUTHORITY_RE = re.compile(
+    r" (?:police|municipal|municipality|corporation|electricity|mseb|bescom|tneb|fire noc|fire department|cyber cel"
+    r"|verification cel|cel|department|ministry|govt|government|court|oficer|inspector|tax department|income tax) "
+)
+_THREAT_RE = re.compile(
+    r" (?:or (?:pay )?(?:a )?fine|or face|penalty|police action|legal action|wil be disconected|be disconected"
+    r"|disconected tonight|to avoid (?:the )?(?:cut|disconection|penalty|fine|action|sealing)|wil be sealed|be blacklisted"
+    r"|(?:otherwise|or) (?:you|your|the) (?:[a-z]+ ){0,3}(?:cancel\w*|fine|fined|action|cut|disconected|blocked|sealed|suspended"
+    r"|terminated)) "
+)
+# A benefit from a scheme released for a fee ("PMAY FREE FLAT scheme! Register with 2,100
+# fee", "scholarship sanctioned ... pay processing charge 1,500 to release the amount",
+# "rent subsidy ... pay verification 750 and get 3,000/month").
+_BENEFIT_RE = re.compile(
+    r" (?:yojana|scheme|subsidy|scholarship|sanctioned|grant|pmay|govt aproved|government aproved|fre laptop"
+    r"|fre flat|fre house|rent suport|cash back|cashback) "
+)
+_FEE_FOR_BENEFIT_RE = re.compile(
+    r" (?:pay|paying|deposit|jama) (?:[^ .!?|,;:]+ ){0,4}(?:to release|to receive|to activate|to claim|and get 0"
+    r"|to get (?:the |your )?(?:amount|money|subsidy|scholarship|benefit|laptop|flat|0)) "
+    r"| (?:fe|fes|charge|charges) (?:of )?0 (?:to|for) (?:release|activate|claim|register|receive) "
+    r"| 0 (?:fe|fes|charge|charges) (?:to|for) (?:release|activate|claim|receive|get) "
+)
+# A thing given free by a scheme, for which registering with a fee is the scam ("Govt free
+# laptop yojana ... register with 199 fee", "PMAY FREE FLAT scheme! Register with 2,100 fee").
+_FREE_BENEFIT_RE = re.compile(
+    r" fre (?:flat|flats|house|houses|home|laptop|laptops|phone|phones|scoty|cycle|ration|gas|plot|plots|tablet)"
+    r"| fre (?:[a-z]+ ){0,2}(?:yojana|scheme) "
+)
+_REGISTER_FEE_RE = re.compile(r" (?:register|registration|apply|fil form) (?:[a-z]+ ){0,2}(?:with|by paying|for) 0 ")
+# Paying to prove one is a genuine tenant ("Send 1 on GPay to prove you are a genuine
+# tenant", "a small seriousness charge so I know you are real"); an owner who wants proof
+# asks for papers, not money.
+_PROVE_GENUINE_RE = re.compile(
+    r" (?:pay|transfer|0|charge|fe|amount|send 0|send money|send rs) (?:[^ .!?|,;:]+ ){0,6}(?:to prove|so i know|to show|so that i know)"
+    r" (?:that )?(?:you are|you re|u r|u are|ur) (?:a |an )?(?:genuine|real|honest) "
+)
+# Money sent too much, the rest "returned" (a cheque for 2 lakh, "return the extra
+# amount to my agent by UPI").
+_RETURN_EXTRA_RE = re.compile(
+    r" (?:please|kindly|just|you can|you wil|you must|and) (?:return|refund|send back|transfer back|give back|pay back)"
+    r" (?:the |me the |my )?(?:extra|exces|balance|diference|remaining)(?: amount| money)? "
+)
+# A seat, a job or an allotment bought through a quota or a "setting" and guaranteed.
+_BOUGHT_RESULT_RE = re.compile(
+    r" (?:management quota|nri quota|vip quota|seting|jugad|through (?:our |my )?(?:contacts?|sources?|quota)) "
+)
+_RESULT_RE = re.compile(r" (?:seat|seats|admision|job|naukri|alotment|result|pas|selection|posting|hostel) ")
+_GUARANTEED_RESULT_RE = re.compile(r" (?:guaranted|guarante|guarantes|pakka|paka|0 pakka|0 sure|0 confirmation|sure shot|confirm hai) ")
+# Leetspeak in the words of a scam ("Send t0ken am0unt 3k on G-P-a-y ... keys by c0urier").
+_LEET_SCAM_WORD_RE = re.compile(r"(?<![\w@])[a-z]+[0134@$][a-z0-9@$]*(?![\w@])")
+_LEET_HINT_RE = re.compile(r"[a-z][0134@$][a-z]")
+_DISGUISED_WORD_HINT_RE = re.compile(r"[a-z](?:[0134@$][a-z]|[-.][a-z][-.][a-z])")
+_SPELLED_APART_HINT_RE = re.compile(r"[a-z][-.][a-z][-.][a-z]")
+_SPELLED_APART_RE = re.compile(r"(?<![\w-])[a-z](?:[-.][a-z]){2,}(?![\w-])")
+# What a scammer says of others, not a warning ("too many fake visitors", "do not share
+# it with anyone else").
+_EXCUSE_RE = re.compile(
+    r" (?:fake|fraud) (?:visitors|visits|enquiries|inquiries|calls|tenants|customers|bokings|people|buyers) "
+    r"| (?:do not|don t|dont|never) share (?:it |this |the otp |otp )?with anyone else "
+)
+_AUTHORITY_WORDS = frozenset(
+    "police municipal municipality corporation electricity mseb bescom tneb fire cel department ministry govt "
+    "government court oficer inspector tax".split()
+)
+_BENEFIT_WORDS = frozenset("yojana scheme subsidy scholarship sanctioned grant pmay aproved fre suport cash cashback".split())
+_BOUGHT_WORDS = frozenset("quota seting jugad contacts contact sources source".split())
+_PAID_BEFORE_RE = re.compile(r" (?:in advance|advance|beforehand|first|pehle|to (?:the |our |my )?(?:[a-z]+ )?acount) ")
+# Contact lists and data sold: pay, then "we send the full list" ("Pay via GPay and we
+# send the full Excel list in 10 mins"). Asks for money and counts as access sold.
+_PAY_FOR_LIST_RE = re.compile(
+    r" (?:pay|send|transfer|0) (?:[^ .!?|,;:]+ ){0,5}(?:and|then|after which|after that) (?:we|i) (?:wil |l |shal )?"
+    r"(?:send|share|give|mail|forward|unlock|provide)(?: you)? (?:the |our |a |my )?(?:ful |complete |whole |entire )?"
+    r"(?:[a-z]+ )?(?:list|lists|numbers|contacts|database|data|shet|pdf|excel) "
+    # Hinglish: "GPay karo aur hum list WhatsApp pe bhej denge"
+    r"| (?:karo|bhejo|pay|transfer) (?:aur|phir|fir|uske bad) (?:hum|ham|main|mai|we|i) (?:[^ .!?|,;:]+ ){0,1}"
+    r"(?:list|data|pdf|excel|numbers|contacts|shet) (?:[^ .!?|,;:]+ ){0,3}(?:bhej|de dunga|de denge|share)"
+)
+_CONTACTS_SOLD = (" owner", " landlord", " contacts ", " numbers ", " brokers ")
 
 _EDGE_PUNCTUATION = "\"'`.,;:!?()[]{}<>-_*~…|/\\#=+"
 # Stars stay on a word for the profanity rule: "F***" is a masked word, not "F".
@@ -984,7 +1233,28 @@ _KEYBOARD_RUNS = frozenset(
 
 
 def _is_keyboard_run(token):
-    return token in _KEYBOARD_RUNS
+    # Round 8: letters of one keyboard row in any order, five or more and no vowel
+    # ("hjgfdhjgf", "kjhsdfkjh", "mnbmnb"); no word of the board's languages is one.
+    return token in _KEYBOARD_RUNS or (len(token) >= 5 and _ONE_ROW_NO_VOWEL_RE.fullmatch(token) is not None)
+
+
+# The consonants of each keyboard row (its vowels and y left out).
+_ONE_ROW_NO_VOWEL_RE = re.compile(r"[qwrtp]+|[sdfghjkl]+|[zxcvbnm]+")
+# Round 8: communities named and vilified (profanity). The group, "log"/"people"/"are"
+# (or "aur <another group>" first), then a vilifying word within eight words, not after
+# "no"/"not" ("Bihari family, no gandagi": no "log"; "chor bazaar" is a market).
+_GROUP_NOUNS = frozenset(
+    "bihari biharis madrasi madrasis bengali bengalis marathi marathis punjabi punjabis guju gujus gujarati gujaratis "
+    "muslim muslims mula mule hindu hindus christian christians nepali nepalis kashmiri kashmiris sikh sikhs tamilian "
+    "tamilians malayali malayalis malu malus bhaiya bhaiyas dalit dalits gay gays northeastern chinese".split()
+)
+_VILIFIED_GROUP_RE = re.compile(
+    rf" (?:{'|'.join(sorted(_GROUP_NOUNS))})(?: (?:aur|and|or|&) [a-z]+)? (?:log|people|wale|walon|are|hote|ko|sab|couple)"
+    r" (?:[^ .!?|]+ ){0,8}(?<! no )(?<! not )(?<! na )(?<! nahi )"
+    r"(?:gande|ganda|gandi|gandagi|kachra|chor(?! bazar)|dirty|filthy|thieves|criminals|cheats|jahil|janwar|animals"
+    r"|bhagao|bhaga do|nikalo|nikal do|nikal denge|should die|pests|vermin|parasites|terrorists|atankwadi)"
+    r" (?!nahi |nahin |nai |na |nhi )"  # "chor nahi": not thieves
+)
 
 
 # Not a hashtag ("#flat_for_rent"): a tag, not a contact.
@@ -1015,6 +1285,8 @@ def _is_proper_name(text, match):
         return True
     if not before_word[-1:].isalpha():
         before_word = ""
+    if after[:1] == ",":  # round 8: a town and its district ("Lanja, Ratnagiri")
+        after = after[1:].lstrip(" ")
     after_word = after.split(None, 1)[0].rstrip(",;:)?!.") if after[:1].isalpha() else ""  # round 7: "Lund Road?"
     return any(_CAPITALISED_WORD_RE.fullmatch(word) for word in (before_word, after_word))
 
@@ -1097,6 +1369,17 @@ class _Post:
     def words(self):
         return set(self.phrases.split())
 
+    @cached_property
+    def warned(self):
+        """Round 8: whether the phrase form has a [warning] phrase of scam_phrases.txt."""
+        return self._filter._scam_warnings.found_in(self.phrases, self.words)
+
+    @cached_property
+    def stated(self):
+        """Round 8: the phrase form without what a warning quotes or reports (the phrase
+        form itself, the same object, when there is nothing of the kind)."""
+        return self._filter._stated_phrases(self)
+
 
 class ContentFilter:
     """Checks the text of a post against the rules in order; the first one that matches wins.
@@ -1145,6 +1428,20 @@ class ContentFilter:
             r"(?!\s*(?:proof|card|on\s+request|available|is\s+private))"
         )
         self._platform_any_re = re.compile(platform)
+        # Round 8: a name after the app with words for putting it together ("My gmail is
+        # sonu kumar 1989 all joined", "insta id: pune flats daily, no spaces").
+        self._joined_name_re = re.compile(
+            rf"(?<![a-z0-9]){platform}(?![a-z0-9])[^.\n]{{0,12}}?(?:\bis\b|\bid\b|\bhai\b|:|=|-)\s*"
+            r"(?:[a-z0-9_.]+\s+){1,4}[a-z0-9_.]+\s*[,(\-–]?\s*"
+            r"(?:all\s+joined|joined(?:\s+together|\s+up)?|no\s+spaces?|without\s+(?:the\s+)?spaces?"
+            r"|(?:in|as)\s+one\s+word|sab\s+(?:milake|mila\s+ke|jod\s*ke)|jod\s*ke|milake)\b"
+        )
+        # Round 8: one id for several apps, given after a few words and a colon ("Add me on
+        # Signal or Telegram, same id everywhere: chennaistayz").
+        self._id_after_words_re = re.compile(
+            rf"(?<![a-z0-9]){platform}(?![a-z0-9])[^.\n]{{0,30}}?\b(?:id|user\s*name|handle)\b(?:\s+[a-z]+){{1,3}}"
+            r"\s*[:=\-–]\s*@?(?P<token>[a-z_][a-z0-9_.]{3,}[a-z0-9_])"
+        )
         # Round 6: app names written in an Indic script, by their consonants.
         self._app_skeletons = {}
         for line in _read_list(data_dir / "platform_scripts.txt"):
@@ -1156,12 +1453,15 @@ class ContentFilter:
         # "search roomsdelhi on telegram"
         # Round 3. "TG ~ @ bhopal rooms hub", "Insta: @ l u c k n o w": an @ right after
         # an app name, with the handle spaced out after it.
+        self._platform_far_spaced_at_re = re.compile(
+            rf"(?<![a-z0-9]){platform}(?![a-z0-9])[^@\n]{{0,40}}@\s*(?:[a-z0-9._]\s+){{4,}}[a-z0-9._]"
+        )
         self._platform_spaced_at_re = re.compile(rf"(?<![a-z0-9]){platform}(?![a-z0-9])[^a-z0-9@\n]{{0,4}}@\s+[a-z0-9]")
         # A name to search for on an app, in quotes: 'Search "Lucknow Flat Owners" on
         # telegram', "Truecaller pe search karo 'Ramesh Broker'", or after a colon:
         # "Telegram pe search karo: punekamre".
         quoted = r"[\"'“‘][^\"'“”‘’\n]{3,40}[\"'”’]"
-        search = r"(?:search|find|look\s?up|type|dhundo|dhoondo|dhundho|khojo|shodha)"
+        search = r"(?:search(?:ing)?|find|look\s?up|type|dhundo|dhoondo|dhundho|khojo|shodha)"
         self._searched_name_re = re.compile(
             rf"\b{search}\b[^\"'“‘\n]{{0,15}}{quoted}[^.\n]{{0,20}}?\b(?:on|in|at|pe|par|me|mein|var)\s+{platform}(?![a-z0-9])"
             rf"|(?<![a-z0-9]){platform}(?![a-z0-9])[^.\n]{{0,20}}?\b{search}(?:\s+kar[oe]?)?[\s:,-]*{quoted}"
@@ -1275,6 +1575,11 @@ class ContentFilter:
         # Round 7: the digits may go on in groups ("P-98265-43107"), read whole.
         self._glued_re = re.compile(r"(?<![a-z0-9])([a-z]+)[-/]?(\d{5,}(?:[-/]\d+)*)")
         self._long_number_re = re.compile(rf"\d{{{config.min_phone_digits},}}")
+        # Round 8: "Call 9820." and nothing more of a number there: the start of a mobile.
+        self._call_words = {_phrase_form(word).strip() for word in context["call"]}
+        self._call_fragment_re = re.compile(
+            rf"(?<![a-z])(?:{calls})(?![a-z])[^0-9\n]{{0,15}}?(?<![0-9])([6-9][0-9]{{2,5}})(?![0-9]|[ -]?[0-9])"
+        )
 
         # scams, spam, abuse
         scam = _read_sections(data_dir / "scam_phrases.txt")
@@ -1297,6 +1602,8 @@ class ContentFilter:
         )
         # Round 7: the board impersonated or its features sold.
         self._scam_impersonation = _PhraseSet(map(_phrase_form, scam.get("impersonation", ())))
+        # Round 8: the poster told not to visit (a further kind of evidence with money asked).
+        self._scam_no_visit = _PhraseSet(map(_phrase_form, scam.get("no_visit", ())))
         apps = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["app"])
         self._amount_app_re = re.compile(rf" 0 (?:(?:on|via|by|through|in|to|pe|par|se) )?(?:{apps}) ")
         keys = "|".join(re.escape(_phrase_form(entry).strip()) for entry in scam["key"])
@@ -1309,6 +1616,14 @@ class ContentFilter:
         self._keys_sent_re = re.compile(
             rf" (?:{keys}) (?:{word}+ ){{0,3}}(?:{send}){word}* | (?:{send}){word}* (?:{word}+ ){{0,3}}(?:{keys}) "
         )
+        # Round 8: the words of a scam, for reading leetspeak ("t0ken", "c0urier", "G-P-a-y").
+        self._scam_vocabulary = {
+            word
+            for section in ("money", "app", "key", "send", "pay", "remote", "prepay", "away")
+            for entry in scam[section]
+            for word in _phrase_form(entry).split()
+            if len(word) >= 3 and word.isalpha() and word not in {"the", "and", "for", "you", "your", "with", "our"}
+        }
         upi = "|".join(map(re.escape, scam["upi"]))
         self._upi_id_re = re.compile(rf"[a-z0-9._-]+@(?:{upi})(?![a-z0-9])")  # "rooms@ybl"
 
@@ -1328,6 +1643,11 @@ class ContentFilter:
         self._landmark_names = set(landmarks.get("names", ()))
         landmark_names = "|".join(re.escape(entry.capitalize()) for entry in sorted(self._landmark_names))
         places = "|".join(re.escape(entry).replace(r"\ ", r"\s+") for entry in landmarks.get("places", ()))
+        self._place_noun_re = re.compile(
+            rf"(?<![\w.@*#$])[A-Z][a-z]{{3,}}(?=\s+(?i:{places}|ghat|ghats|peth|wadi|taluka|tehsil|village|gaon|bazar|bazaar)\b)"
+            if places
+            else r"(?!x)x"
+        )
         self._landmark_re = re.compile(
             rf"(?<![\w.@*#$])(?:{landmark_names})(?=(?:\s+[A-Z][a-z]+){{0,2}}\s+(?i:{places})\b)"
             # "works at Escorts", "near Fortis Escorts, Okhla": after a word for where and
@@ -1515,7 +1835,11 @@ class ContentFilter:
             if re.match(r" +[a-z]", after, re.IGNORECASE) and not _POSTPOSITION_RE.match(after):
                 return False
         if not intent and text[match.end() : match.end() + 1] != "/" and (
-            (name in self._brand_names and not _BRAND_PUSH_RE.search(text[max(0, match.start() - 30) : match.start()]))
+            (
+                name in self._brand_names
+                and not _BRAND_PUSH_RE.search(text[max(0, match.start() - 30) : match.start()])
+                and not _BRAND_PUSH_AFTER_RE.match(text, match.end())  # round 8: "olx.in par dekho"
+            )
             or _is_employer_domain(host, name, text, match)
         ):
             return False  # round 7: "both work at Booking.com", "ordered from pepperfry.com"
@@ -1568,6 +1892,8 @@ class ContentFilter:
             lower = _SPELLED_UNDERSCORE_RE.sub("_", lower)
         if self._app_skeletons and not lower.isascii() and _INDIC_WORD_RE.search(lower):
             lower = _INDIC_WORD_RE.sub(self._indic_platform, lower)
+        if "plane" in lower and _DESCRIBED_APP_RE.search(lower):  # round 8: "the blue paper plane app"
+            lower = _DESCRIBED_APP_RE.sub(" telegram ", lower)
         if "\U0001f47b" in lower:  # round 6: the ghost is Snapchat's logo ("sc - pg.wali.didi 👻")
             lower = lower.replace("\U0001f47b", " snapchat ")
         if " " in lower and _SPACED_APP_INITIALS_RE.search(lower):  # round 6: "i g: ...", "t g - ..."
@@ -1657,10 +1983,18 @@ class ContentFilter:
             return False  # every check below needs an app named; most posts name none
         if any(_starts_word(text, match.start()) for match in self._profile_id_re.finditer(text)):
             return True
-        if "@" in text and self._platform_spaced_at_re.search(text):
+        if "@" in text and (self._platform_spaced_at_re.search(text) or self._platform_far_spaced_at_re.search(text)):
+            return True  # round 8: a few words may come between ("Insta pe dekho Patna rooms: @ _ p . a . t . n . a _ rooms")
+        if self._searched_name_re.search(text) and not (
+            # round 8: "don't fall for the Telegram groups selling "verified PG lists"" names no handle
+            post.stated is not post.phrases
+            and not self._searched_name_re.search(_REPORTED_SPAN_RE.sub(" . ", text))
+        ):
             return True
-        if self._searched_name_re.search(text):
+        if self._joined_name_re.search(text):  # round 8: "my gmail is sonu kumar 1989 all joined"
             return True
+        if any(self._is_handle(match["token"], named=True) for match in self._id_after_words_re.finditer(text)):
+            return True  # round 8: "same id everywhere: chennaistayz"
         if len(text) == len(post.text):  # offsets in the canonical text are those of the text as typed
             for match in self._platform_name_re.finditer(text):
                 if _TYPED_NAME_RE.match(post.text, match.end()):
@@ -1730,6 +2064,12 @@ class ContentFilter:
         # Round 6: ten Roman numerals in a row ("IX VIII IV IX I II III IV V VI").
         if "I " in post.text and _ROMAN_RUN_RE.search(post.text):
             return True
+        # Round 8: Roman numerals with other digits or words ("IX VIII VII ... I and then zero"),
+        # read as digits.
+        if post.text.count("I") + post.text.count("V") >= 3 and _ROMAN_SOME_RE.search(post.text):
+            converted = _ROMAN_TOKEN_RE.sub(lambda match: _ROMAN_VALUES[match.group()], post.text).lower()
+            if any(self._is_phone(run.parts, run.word_split) for run in self._runs(converted)):
+                return True
         digit_count = sum(map(str.isdigit, post.lower))
         if (
             digit_count < 3
@@ -1814,6 +2154,22 @@ class ContentFilter:
             ):
                 if self._is_dialable("".join(first.parts + second.parts).replace(",", ""), exact=True):
                     return True
+                # Round 8: without weak words at the end ("98 one 9 zero, 12 three 4 five for 1BHK":
+                # "for" after "five" was read as a 4)
+                if second.weak_tail and self._is_dialable(
+                    "".join(first.parts + second.parts[: -second.weak_tail]).replace(",", ""), exact=True
+                ):
+                    return True
+        # Round 8: digits and lookalike letters one by one ("9 8 2 O 4 S 6 7 l O"), or any
+        # letters between digits when the post says to ignore them ("ignore the letters").
+        if self._has_spaced_lookalikes(lower, text):
+            return True
+        # Round 8: a number begun after "call" and finished in later sentences, between
+        # other numbers ("Call 9820. Deposit 30k. 45. Only family. 6173.").
+        if not post.words.isdisjoint(self._call_words) and any(
+            self._call_fragment_is_phone(match, text) for match in self._call_fragment_re.finditer(text)
+        ):
+            return True
         # Round 3: "54321 05489, reverse it", "number ulta likha hai": a number typed
         # backwards, when the post says so.
         if _REVERSED_RE.search(text):
@@ -1833,7 +2189,14 @@ class ContentFilter:
             text = self._glued_re.sub(self._unglue, text)
         text = _PINCODE_RE.sub(_MASK, text)
         if "₹" in text or "rs" in text or "inr" in text or "/-" in text:
-            text = _AMOUNT_RE.sub(_MASK, text)
+            # Round 8: not after a word for calling ("contact Rs. 98301 24567"): a price is
+            # not what one calls.
+            text = _AMOUNT_RE.sub(
+                lambda match: match.group().lstrip("₹rsin.:- ")
+                if self._call_before_re.search(text, max(0, match.start() - 30), match.start())
+                else _MASK,
+                text,
+            )
         text = self._quantity_re.sub(_MASK, text)  # "2 months", "5 lakh", "do mahine"
         text = _DIGIT_COUNT_RE.sub(" then ", text)  # "first five digits 98450 and last five 31277"
         text = _LONE_LOOKALIKE_RE.sub(lambda m: m[1] + m[2].translate(_LETTER_DIGITS), text)
@@ -1842,9 +2205,38 @@ class ContentFilter:
         text = _GLUED_TOKEN_RE.sub(self._unglue_spelling, text)
         if "s" in text and _COUNTED_REPEAT_RE.search(text):  # round 6: "four 5s"
             text = _COUNTED_REPEAT_RE.sub(_expand_counted_repeat, text)
+        if ("ba" in text or "times" in text or "zero" in text or "shunya" in text) and _TIMES_REPEAT_RE.search(text):
+            text = _TIMES_REPEAT_RE.sub(_expand_times_repeat, text)  # round 8: "paanch baar 1"
         if self._repeater_word_re.search(text):
             text = self._repeater_re.sub(lambda m: " ".join([m[2]] * _REPEATERS[m[1]]), text)
         return text
+
+    def _has_spaced_lookalikes(self, lower, text):
+        for match in _SPACED_CHARACTERS_RE.finditer(text):
+            chars = match.group().replace(" ", "").replace(".", "").replace("-", "")
+            if sum(map(str.isdigit, chars)) >= 6 and self._is_dialable(chars.translate(_LETTER_DIGITS), exact=True):
+                return True
+        if "ignore" in lower and _IGNORE_LETTERS_RE.search(lower):
+            without = _LETTERS_BETWEEN_DIGITS_RE.sub(" ", text)
+            return any(self._is_phone(run.parts, run.word_split) for run in self._runs(without))
+        return False
+
+    def _call_fragment_is_phone(self, match, text):
+        """A fragment of a mobile number right after a word for calling, completed by the
+        numbers that follow it in order, whatever stands between them: exactly one mobile
+        number, with no amount ("12,000", "15000") among the parts."""
+        runs = self._runs(text[match.start(1) :])
+        first = next(runs, None)
+        if first is None or len("".join(first.parts)) >= self.config.min_phone_digits:
+            return False  # a whole number after "call": the other checks read it
+        joined, count = "", 0
+        for part in itertools.chain(first.parts, (part for run in runs for part in run.parts)):
+            if "," in part or (count and len(part) >= 4 and part.endswith("00")):
+                return False
+            joined, count = joined + part, count + 1
+            if len(joined) >= self.config.min_phone_digits:
+                return count > 1 and self._is_dialable(joined, exact=True)
+        return False
 
     def _has_counted_parts(self, lower):
         """Counted or placed parts of one number, however far apart: "first half 98290 ...
@@ -2028,6 +2420,7 @@ class ContentFilter:
                         run.word_pending = True
                     continue
                 tens = word in self._tens
+                weak = word not in self._number_words and word in self._weak_number_words
                 run.last_was_spelled = True
                 run.spelled += 1
                 if run.last_was_tens and not tens and len(digits) == 1 and not run.word_pending:
@@ -2037,6 +2430,7 @@ class ContentFilter:
                     continue
             if run.word_pending:
                 run.word_split, run.word_pending = True, False
+            run.weak_tail = run.weak_tail + 1 if match["word"] and weak else 0
             run.parts.append(digits)
             run.end = match.end()
             run.last_was_tens = tens
@@ -2124,26 +2518,124 @@ class ContentFilter:
 
     # --- scams and words ---
 
-    def _is_scam(self, post):
-        phrases, words = post.phrases, post.words
+    def _stated_phrases(self, post):
+        """Round 8: the phrase form without what a warning quotes, reports or forbids
+        (_QUOTED_SPAN_RE, _REPORTED_SPAN_RE); the phrase form itself when the post does not
+        warn or has nothing of the kind."""
+        phrases = post.phrases
+        if post.words.isdisjoint(_WARNS_OF_WORDS) and not post.warned:
+            return phrases  # most posts
+        warnings = _ASSURANCE_RE.sub(" ", phrases) if _MAY_ASSURE_RE.search(phrases) else phrases
+        if not (_WARNS_OF_RE.search(warnings) or self._scam_warnings.found_in(warnings)):
+            return phrases  # most posts: nothing warns, read after the cheaper checks
+        text = post.allowed
+        if not (_QUOTED_SPAN_RE.search(text) or _REPORTED_SPAN_RE.search(text)):
+            return phrases
+        # A quotation becomes one word, not a full stop: a report goes on after it
+        # ('someone says he is an "army officer", asks 5000 token ...').
+        text = _REPORTED_SPAN_RE.sub(" . ", _QUOTED_SPAN_RE.sub(" quotation ", text))
+        return _phrase_form(self._canonical_platforms(text.lower()))
+
+    @staticmethod
+    def _without_restrictions(phrases, words):
+        """The phrase form with visits restricted by time and calls before the visit taken out."""
         if (" not " in phrases or " no " in phrases) and _TIMED_REFUSAL_RE.search(phrases):
             # Round 6: "visits not possible on weekdays" restricts a visit, it does not refuse one.
             phrases = _TIMED_REFUSAL_RE.sub(" ", phrases)
-            words = set(phrases.split())
         if not words.isdisjoint(_CONTACT_WORDS):
             # Round 6: "call before visiting", "येण्याआधी फोन करा": a call before the visit is
             # not a payment before it.
             phrases = _without_call_before(phrases)
-            words = set(phrases.split())
+        return phrases
+
+    def _is_scam(self, post):
+        if self._is_scam_post(post):
+            return True
+        # Round 8, phase 2: the scam's words in leetspeak or spelled apart ("Send t0ken
+        # am0unt 3k on G-P-a-y ... keys by c0urier"), read again decoded.
+        lower = post.lower
+        if not _DISGUISED_WORD_HINT_RE.search(lower):
+            return False
+        leet = _LEET_HINT_RE.search(lower) is not None
+        apart = ("-" in lower or "." in lower) and _SPELLED_APART_HINT_RE.search(lower) is not None
+        changed = {
+            _squeeze(match.group().translate(_LEET_DIGITS).translate(_LEET_SYMBOLS))
+            for match in (_LEET_SCAM_WORD_RE.finditer(lower) if leet else ())
+        } | {_squeeze(match.group().replace("-", "").replace(".", "")) for match in (_SPELLED_APART_RE.finditer(lower) if apart else ())}
+        if changed.isdisjoint(self._scam_vocabulary):
+            return False  # nothing decoded is a word of a scam ("b4", "flat4u", "e.g.")
+        decoded = _LEET_SCAM_WORD_RE.sub(lambda match: match.group().translate(_LEET_DIGITS).translate(_LEET_SYMBOLS), lower)
+        decoded = _SPELLED_APART_RE.sub(lambda match: match.group().replace("-", "").replace(".", ""), decoded)
+        return decoded != lower and self._is_scam_post(_Post(decoded, self))
+
+    def _is_scam_post(self, post):
+        # Round 8: the post's own words; what a warning quotes or reports is left out
+        # (_stated_phrases), except when the warnings themselves are read.
+        full = self._without_restrictions(post.phrases, post.words)
+        stated = post.stated
+        phrases = full if stated is post.phrases else self._without_restrictions(stated, set(stated.split()))
+        words = post.words if phrases is post.phrases else set(phrases.split())
         if self._scam_phrases.found_in(phrases, words):
             return True
-        if "@" in post.lower and self._upi_id_re.search(post.lower) and self._asks_for_money(phrases, words):
+        # Round 8: a UPI id with a [pay] verb (as round 2 meant: "Pay at UPI id kirbhelp@ybl").
+        if "@" in post.lower and self._upi_id_re.search(post.lower) and (
+            self._asks_for_money(phrases, words) or not words.isdisjoint(self._pay_words)
+        ):
             return True
-        warnings = _REFUND_AFTER_RE.sub(" ", phrases) if " refund" in phrases else phrases
-        if self._scam_warnings.found_in(warnings):
+        if self._is_scam_shape(phrases, words):
+            return True
+        warnings = _REFUND_AFTER_RE.sub(" ", full) if " refund" in full else full
+        if not words.isdisjoint(_ASSURED_WORDS) and _MAY_ASSURE_RE.search(warnings):
+            # Round 8: an assurance ("no fraud, no fake", "100% not a scam") is not a warning.
+            warnings = _ASSURANCE_RE.sub(" ", warnings)
+        if " fake " in warnings or " fraud " in warnings or " else " in warnings:
+            # Round 8: nor a scammer's excuse ("too many fake visitors", "don't share it with anyone else").
+            warnings = _EXCUSE_RE.sub(" ", warnings)
+        if post.warned if warnings is post.phrases else self._scam_warnings.found_in(warnings):
             return False  # "Beware of fake owners asking for a token before the visit"
         if " otp " in phrases and _OTP_SHARED_RE.search(phrases):
             return True  # round 7: "you will get an OTP on your phone, just share it with me"
+        # Round 8: read after the warnings ("after the visit, pay ..." is honest): money to
+        # prove one is genuine, a free stay paid for first (not a trial: "free for the
+        # first 3 days"; not a place shown).
+        if (" prove " in phrases or " know " in phrases or " show " in phrases) and _PROVE_GENUINE_RE.search(phrases):
+            return True
+        if (
+            " fre " in phrases
+            and _FREE_STAY_RE.search(phrases)
+            and _ONLY_PAY_RE.search(phrases)
+            and _PAID_BEFORE_RE.search(phrases)  # paid before: "in advance", "first", "to our account"
+            and " for the first " not in phrases
+            and not self._scam_shown.found_in(phrases, words)
+        ):
+            return True
+        # Round 8, phase 2: money for an authority's threat, a scheme's benefit, a result
+        # bought; money "returned" from an overpayment.
+        if (
+            not words.isdisjoint(_AUTHORITY_WORDS)
+            and _AUTHORITY_RE.search(phrases)
+            and _THREAT_RE.search(phrases)
+            and self._asks_for_money_or_channel(phrases, words)
+        ):
+            return True
+        if not words.isdisjoint(_BENEFIT_WORDS) and _BENEFIT_RE.search(phrases) and (
+            _FEE_FOR_BENEFIT_RE.search(phrases) or (_FREE_BENEFIT_RE.search(phrases) and _REGISTER_FEE_RE.search(phrases))
+        ):
+            return True
+        if (
+            (" return " in phrases or " refund " in phrases or " back " in phrases)
+            and _RETURN_EXTRA_RE.search(phrases)
+            and self._asks_for_money_or_channel(phrases, words)
+        ):
+            return True
+        if (
+            not words.isdisjoint(_BOUGHT_WORDS)
+            and _BOUGHT_RESULT_RE.search(phrases)
+            and _GUARANTEED_RESULT_RE.search(phrases)
+            and _RESULT_RE.search(phrases)
+            and (" 0 " in phrases or self._asks_for_money(phrases, words))
+        ):
+            return True
         if self._scam_demands.found_in(phrases, words):
             return True  # round 4: "share the OTP you receive", "deposit in Amazon gift cards"
         if self._scam_impersonation.found_in(phrases, words) and (
@@ -2163,6 +2655,30 @@ class ContentFilter:
         shown = self._scam_shown.found_in(phrases, words)
         return any(self._is_scam_sentence(f" {sentence} ", shown) for sentence in _SENTENCE_END_RE.split(phrases))
 
+    def _is_scam_shape(self, phrases, words):
+        """Round 8: scams refused whatever else the post says, like the [scam] phrases
+        (unless a warning quotes them: see _stated_phrases): a payment that "receives"
+        money, a prize claimed for a fee, a price for unlocking anything."""
+        if (
+            " scan " in phrases or " qr " in phrases or " pin " in phrases or " aprove " in phrases
+            or " acept " in phrases or " enter " in phrases or " confirm " in phrases
+        ) and _PAY_TO_RECEIVE_RE.search(phrases):
+            return True
+        if (" claim" in phrases or not phrases.isascii()) and _PRIZE_RE.search(phrases) and _CLAIM_RE.search(phrases):
+            if self._asks_for_money(phrases, words) or _PRICE_WORDS_RE.search(phrases) is not None:
+                return True
+        if " unlock " in phrases and _PAY_TO_UNLOCK_RE.search(phrases):
+            return True
+        return False
+
+    def _asks_for_money_or_channel(self, phrases, words):
+        return (
+            self._asks_for_money(phrases, words)
+            or self._amount_app_re.search(phrases) is not None
+            or self._scam_apps.found_in(phrases, words)
+            or self._scam_channel.found_in(phrases, words)
+        )
+
     def _scam_score(self, phrases, words):
         """Round 3: evidence of an advance-fee scam across the whole post, in any language
         (scam_phrases.txt explains the weights). 0 unless money or a payment channel is
@@ -2172,6 +2688,19 @@ class ContentFilter:
         # round 7: money first, then the visit (read only with a word for "first")
         first_then = _FIRST_MARK_RE.search(phrases) is not None and _FIRST_THEN_SHOWN_RE.search(phrases) is not None
         money = money or first_then
+        # round 8: contact lists and data sold ("pay via GPay and we send the full list")
+        list_sold = (
+            any(word in phrases for word in _CONTACTS_SOLD)
+            and any(word in phrases for word in (" list", " numbers ", " contacts ", " data", " pdf ", " excel ", " shet "))
+            and _PAY_FOR_LIST_RE.search(phrases) is not None
+        )
+        # round 8: a fee to see the place asks for money ("PG dekhne ke liye 300 lagega")
+        pay_to_see = (
+            (" se " in phrases or " view " in phrases or " visit " in phrases or " enter " in phrases
+             or " it " in phrases or " dekhne " in phrases or " dikhane " in phrases or not phrases.isascii())
+            and _PAY_TO_SEE_RE.search(phrases) is not None
+        )
+        money = money or list_sold or pay_to_see
         pay_first = None
         if not money and _FIRST_MARK_RE.search(phrases):
             # round 7: "Pay first, keys by DTDC" asks for money too
@@ -2201,7 +2730,11 @@ class ContentFilter:
             or _ADDRESS_AFTER_RE.search(phrases) is not None
             or _SHOWN_AFTER_PAYING_RE.search(phrases) is not None
             or first_then
-            or visit_later,
+            or visit_later
+            or pay_to_see  # round 8: a fee to see the place
+            or list_sold,
+            list_sold,  # round 8: contact lists sold, no room at all: two kinds, like first_then
+            money and self._scam_no_visit.found_in(phrases, words),  # round 8: "visit not needed" and money
             first_then,
         ]
         # Round 5: a race to pay ("transfer deposit today", "before someone else does")
@@ -2239,11 +2772,20 @@ class ContentFilter:
         return (remote and (money or app)) or (money and app and (remote or not shown))
 
     def _asks_for_money(self, phrases, words):
-        return self._scam_money.found_in(phrases, words) or self._pay_amount_re.search(phrases) is not None
+        return (
+            self._scam_money.found_in(phrases, words)
+            or self._pay_amount_re.search(phrases) is not None
+            or (not words.isdisjoint(_HINGLISH_PAY_WORDS) and _AMOUNT_THEN_PAY_RE.search(phrases) is not None)  # "999 bhejo"
+            or (" before " in phrases and _PAY_BEFORE_SEEING_RE.search(phrases) is not None)  # round 8: "pay before seeing"
+        )
 
     def _has_spam_phrase(self, post):
         phrases, words = post.phrases, post.words
-        if not words.isdisjoint(self._landmark_names) and self._landmark_re.search(post.allowed):
+        if post.stated is not phrases:
+            # Round 8: "Got a message: "You have won a free stay, pay 999 to claim". Deleted it."
+            phrases = post.stated
+            words = set(phrases.split())
+        elif not words.isdisjoint(self._landmark_names) and self._landmark_re.search(post.allowed):
             # Round 7: "near Escorts Mujesar metro station" names a station, not a service.
             without = self._landmark_re.sub(lambda match: f"{match['keep'] or ''} ", post.allowed)
             phrases = _phrase_form(self._canonical_platforms(without.lower()))
@@ -2268,6 +2810,8 @@ class ContentFilter:
         the board's languages)."""
         # Housing words first: nearly every post has one, and then nothing else is read.
         lower = post.lower
+        if "flat" in lower and " off" in lower:
+            lower = _FLAT_DISCOUNT_RE.sub(" discount ", lower)  # round 8: "FLAT 50% OFF on all sarees"
         if self._not_housing_re and (not lower.isascii() or post.words & self._not_housing_triggers):
             lower = self._not_housing_re.sub(" ", lower)
         phrases = post.phrases if lower == post.lower else _phrase_form(lower)
@@ -2283,10 +2827,20 @@ class ContentFilter:
         return strong >= 1 or weak >= self.config.off_topic_min_promotions
 
     def _has_profanity(self, post):
+        # Round 8: a community vilified ("Bihari log ... sab chor hain", "madrasi aur bihari
+        # log gande hote hain"): a group named, then what they are said to be or to deserve.
+        if not post.words.isdisjoint(_GROUP_NOUNS) and _VILIFIED_GROUP_RE.search(post.phrases):
+            return True
         if self._abusive_phrases.found_in(post.phrases, post.words):
             return True
         if any(self._is_abusive(word) for word in _word_candidates(self._without_names(post.allowed))):
-            return True
+            # Round 8: unless the word is a place, Capitalised before a place noun ("Kuthi
+            # ghat"); read only when a word is abusive, most posts having none.
+            if not self._place_noun_re.search(post.allowed):
+                return True
+            without_places = self._place_noun_re.sub(" ", post.allowed)
+            if any(self._is_abusive(word) for word in _word_candidates(self._without_names(without_places))):
+                return True
         if any(mark in post.lower for mark in "*#@$%") and _MASKED_THREAT_RE.search(post.lower):
             return True
         if _OTHER_INDIC_RE.search(post.text) and self._has_folded_abuse(post):
@@ -2480,6 +3034,10 @@ class ContentFilter:
         for period in range(2, _REPEATED_PHRASE_MAX_WORDS + 1):
             if len(words) < _REPEATED_PHRASE_MIN_TIMES * period - 1:
                 break
+            # Round 8: a stretch of 3p-1 words needs 2p-1 words equal to the one p before
+            # (counted in C first: most periods of most posts have fewer).
+            if sum(map(operator.eq, words, words[period:])) < (_REPEATED_PHRASE_MIN_TIMES - 1) * period - 1:
+                continue
             longest = run = end = 0
             for index in range(len(words) - period):
                 run = run + 1 if words[index] == words[index + period] else 0

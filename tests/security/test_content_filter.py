@@ -1,5 +1,5 @@
 """The content filter: the issue's cases, focused cases for each rule, then the rates
-on the corpora in tests/data (legacy pair, dev, dev2 to dev11, held-out).
+on the corpora in tests/data (legacy pair, dev, dev2 to dev14, held-out).
 
 The filter itself is pure Python: no database, no Redis, no Django settings (the last
 two tests only read settings and run the report command).
@@ -1022,15 +1022,95 @@ ROUND7_CLEAN = [
 ]
 
 
+# Round 8: one case per new mechanism, in other words than tests/data/dev12.
+ROUND8_CAUGHT = [
+    ("Pay 800 visitor fee so that security lets you view the flat, refundable, I am posted in Ladakh.", "scam"),
+    ("Approve the collect request I send and you will receive the token of 3000.", "scam"),
+    ("Congratulations! You are the lucky winner of a 2BHK for a year, pay 1500 tax to claim it.", "scam"),
+    ("Contacts are hidden now, pay 59 to unlock them on Paytm.", "scam"),
+    ("PG stay is free for freshers, only a registration of 999 in advance to our account.", "scam"),
+    ("Owner numbers for all of Baner: pay 249 and we will send the full list.", "scam"),
+    ("Visit not needed, pay 1000 token now and the room is yours.", "scam"),
+    ("Without lottery, SRA flat in your name, pay 50k now on GPay.", "scam"),
+    ("Booking open, pay to UPI kirbdesk@ybl before noon.", "scam"),
+    ("Aapka naam select hua hai, congratulations! 499 bhejo aur flat claim karo.", "scam"),
+    ("No fraud, no fake, 100% owner: pay 3000 token on GPay and keys by DTDC, I am in Qatar.", "scam"),
+    ("Hotel job in Qatar with accommodation, pay 30,000 processing.", "spam_phrase"),
+    ("Number: 9 7 3 O 2 l 4 S 8 6", "phone_in_text"),
+    ("9p8q2r2s0t1u4v5w6x7 ignore the letters", "phone_in_text"),
+    ("call 88 two 7 zero, 45 six 1 nine for the room", "phone_in_text"),
+    ("My number is 97 then 30 then my flat no 4412 then 08. Work it out.", "phone_in_text"),
+    ("Flat in Kurla 14k. Call 9930. Deposit 40k. 21. Family only. 8765.", "phone_in_text"),
+    ("mail me, my gmail is kavya rao 2001 all joined", "link"),
+    ("Find me on Snapchat or Insta, same username for both: kothrudroomies", "link"),
+    # phase 2, from tests/data/dev13 and dev14
+    ("Cyber cell notice: your PG is unregistered, pay 2,500 online today or face legal action.", "scam"),
+    ("Hostel rent subsidy scheme sanctioned for you, register with 350 fee to receive it.", "scam"),
+    ("Pay 5 rupees on GPay to prove you are a real tenant, then I share the address.", "scam"),
+    ("My company will send 80,000 by cheque, please return the extra amount to my manager on UPI.", "scam"),
+    ("Railway job pakka through setting, 1 lakh only, half now.", "scam"),
+    ("Your refund is pending, confirm it with your UPI PIN to get 4,000 back.", "scam"),
+    ("Install AnyDesk and read me the code so I can send your deposit back.", "scam"),
+    ("बधाई हो! लकी ड्रॉ में फ्लैट जीता है, पाने के लिए 2000 शुल्क भेजें।", "scam"),
+    ("Adv@nce 4k on Ph0nePe, keys by c0urier, I am in Oman.", "scam"),
+    ("Visit charge 300, pay first, then the address will be shared. Too many fake visitors.", "scam"),
+    ("Call VII IX VIII II and then 0 1 2 3 4 5 for the room", "phone_in_text"),
+    ("number: 9 ke baad do baar 8, phir 7 6 5, last mein 4 3 2 1", "phone_in_text"),
+    ("contact Rs. 97654 32109 for the 1RK", "phone_in_text"),
+    ("call 9Ч2O3l4S6б for the PG", "phone_in_text"),
+    ("samjhdar ko ishara: rent 98761, deposit 23450", "phone_in_text"),
+    ("Snap pe dhundo Kothrud rooms: @ k . o . t . h . r . u . d", "link"),
+    ('Join the group on the paper plane app, search "Baner Flat Hub"', "link"),
+    ("Tamilian log gande hote hain, room mat do", "profanity"),
+    ("qwrtp sdfghk zxcvbnm hjkl", "repetition"),
+    ("Earn 20,000 week giving 5 star ratings to hotels, joining fee 300.", "spam_phrase"),
+    ("Netflix and Hotstar premium, shared accounts, 99 only.", "spam_phrase"),
+]
+
+ROUND8_CLEAN = [
+    'Anyone who says "send the token and I will courier the keys" is a fraud. See my flat first, 1BHK Baner 16k.',
+    "A man told my brother to pay 2000 on PhonePe to unlock the owner's number. Ignore such posts. Room 9k.",
+    "Never scan a QR code to receive money. 2BHK Thane, 22k, come and see.",
+    "No fee to see the flat, the guard lets you in with an ID. 1BHK 15k.",
+    "Congratulations to the new owners downstairs! Our 2BHK is available too, 24k, visit Sunday.",
+    "Use the reveal button to unlock my number, it's free. Room in Vashi 9k.",
+    "Accommodation is free for the caretaker, salary extra. Farmhouse near Karjat.",
+    "Pay the maintenance and we will share the list of society rules. 2BHK Baner 25k.",
+    "Got my MHADA flat in the lottery; renting it, 1BHK 15k, visit first.",
+    "Call after 7. Rent 18000. Deposit 50000. Flat 1204.",
+    "Rooms 1 2 3 and 4 are for girls, 5 6 7 8 for boys. Call through the app.",
+    "Guess what, rent is only 9k! Flat 302, visit Sunday.",
+    "WhatsApp is what we all use together in the society group. 3BHK 40k.",
+    "Working on a Dubai job visa, leaving in 3 months, need a room on short lease, budget 8k.",
+    "Don't tell anyone, but the landlord is fine with pets. Room 13k share.",
+    # phase 2
+    "Saw this flat on MagicBricks.com at a higher rent; owner here, 2BHK Aundh 23k, no brokerage.",
+    "URGENT: NEED 2BHK KOTHRUD / KARVE NAGAR FOR MY PARENTS. BUDGET 25K. GROUND FLOOR PLS.",
+    "BEWARE: a man here says he is a CISF officer, asks 4,000 token on GPay and promises keys by courier. Don't pay!",
+    "Room near Kuthi ghat, 4k, girls only.",
+    "Lanja, Ratnagiri: room for a teacher, 3k, near the school.",
+    "Pay rent by the 5th or a fine of 100 per day applies. 1BHK Baner 15k.",
+    "Please share your ID to prove you are a genuine tenant; no money before the agreement.",
+    "Bengali family, very clean, no gandagi, looking for a 2BHK in Salt Lake.",
+    "Blocks I, II, III, IV, V and VI are ready; flats in Block V from 15k.",
+    "Call for details: Rs 12000 rent, Rs 40000 deposit, Rs 1500 maintenance.",
+    "Management quota seat confirmed at Symbiosis, need a PG near the campus, budget 9k.",
+    "I work at AnyDesk in Koramangala, need a 1BHK nearby, budget 25k.",
+    "Deposit refunded on exit, no questions asked. 2BHK 28k.",
+]
+
+
 # Each round's mechanisms, probed from both sides.
 @pytest.mark.parametrize(
-    ("text", "rule"), ROUND3_CAUGHT + ROUND4_CAUGHT + ROUND5_CAUGHT + ROUND6_CAUGHT + ROUND7_CAUGHT
+    ("text", "rule"), ROUND3_CAUGHT + ROUND4_CAUGHT + ROUND5_CAUGHT + ROUND6_CAUGHT + ROUND7_CAUGHT + ROUND8_CAUGHT
 )
 def test_each_rounds_evasions_are_caught(content_filter, text, rule):
     assert rule_of(content_filter, text) == rule
 
 
-@pytest.mark.parametrize("text", ROUND3_CLEAN + ROUND4_CLEAN + ROUND5_CLEAN + ROUND6_CLEAN + ROUND7_CLEAN)
+@pytest.mark.parametrize(
+    "text", ROUND3_CLEAN + ROUND4_CLEAN + ROUND5_CLEAN + ROUND6_CLEAN + ROUND7_CLEAN + ROUND8_CLEAN
+)
 def test_each_rounds_near_misses_are_accepted(content_filter, text):
     assert rule_of(content_filter, text) is None
 
@@ -1101,8 +1181,13 @@ def print_figures(capsys, name, score):
 # 5's rules and with round 6's dev6-derived rules before being tuned on (round 6, phase 2);
 # "dev9", round 6's held-out corpus (130/150, 3/150), tuned on in round 7 (phase 1);
 # "dev10" and "dev11", written for round 7 by two other authors, measured with round 6's
-# rules and with round 7's dev9-derived rules before being tuned on (round 7, phase 2).
-TUNING_CORPORA = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11")
+# rules and with round 7's dev9-derived rules before being tuned on (round 7, phase 2);
+# "dev12", round 7's held-out corpus (135/150, 1/150), tuned on in round 8 (phase 1);
+# "dev13" and "dev14", written for round 8 by two other authors, measured with round 7's
+# rules and with round 8's dev12-derived rules before being tuned on (round 8, phase 2).
+TUNING_CORPORA = (
+    "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13", "dev14"
+)
 
 
 @pytest.mark.parametrize("corpus", TUNING_CORPORA)
@@ -1119,17 +1204,17 @@ def test_tuning_corpus(content_filter, record_property, capsys, corpus):
     assert score.recall >= 0.98, "spam missed:\n" + "\n".join(f"  {post}" for post in score.missed)
 
 
-# Round 7's held-out corpus, written by someone else before round 7's rules were
+# Round 8's held-out corpus, written by someone else before round 8's rules were
 # changed, and never opened by anyone working on them. Measured once, after the rules
 # were frozen (docs/CONTENT_FILTER.md); nothing was changed after seeing the figures.
-# The recall target was reached and the precision target missed by one post; the next
-# round tunes on it as dev12, after a new one is written.
+# Neither target was reached; a next round tunes on it as dev15, after a new one is
+# written.
 @pytest.mark.skipif(not (HELDOUT / "clean.txt").is_file(), reason="no held-out corpus in tests/data/heldout")
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "round-7 held-out target not reached when measured once with the rules frozen: 135/150 spam caught "
-        "(recall 90.0%), 1/150 clean refused (precision 99.3%); target recall >= 90% and no clean post refused"
+        "round-8 held-out target not reached when measured once with the rules frozen: 117/150 spam caught "
+        "(recall 78.0%), 1/150 clean refused (precision 99.2%); target recall >= 90% and no clean post refused"
     ),
 )
 def test_heldout_corpus(content_filter, record_property, capsys):

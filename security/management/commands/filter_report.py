@@ -13,8 +13,9 @@ from security.content_filter import ContentFilter, FilterConfig, read_corpus, sc
 # The corpora in the repository: the legacy pair the filter was first written against,
 # the dev corpora it is tuned on (dev2 to dev6 were the held-out corpora of rounds 1
 # to 5; dev7 and dev8 were written for round 6 by two other authors; dev9 was round 6's
-# held-out corpus; dev10 and dev11 were written for round 7 by two other authors), and the
-# held-out corpus it is never tuned on.
+# held-out corpus; dev10 and dev11 were written for round 7 by two other authors; dev12 was
+# round 7's held-out corpus; dev13 and dev14 were written for round 8 by two other authors),
+# and the held-out corpus it is never tuned on.
 DEFAULT_CORPORA = (
     "tests/data",
     "tests/data/dev",
@@ -28,6 +29,9 @@ DEFAULT_CORPORA = (
     "tests/data/dev9",
     "tests/data/dev10",
     "tests/data/dev11",
+    "tests/data/dev12",
+    "tests/data/dev13",
+    "tests/data/dev14",
     "tests/data/heldout",
 )
 # A corpus is a directory with clean.txt and spam.txt (tests/data has the legacy names).
