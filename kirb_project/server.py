@@ -55,7 +55,7 @@ BACKLOG_POLL_SECONDS = 0.01
 # daphne checks every connection's timeouts, and sends the pings that are due, every
 # 2 s; KirbServer checks a slice of them at a time, each still every 2 s.
 TIMEOUT_CHECK_SECONDS = 2.0
-TIMEOUT_CHECK_SLICES = 10
+TIMEOUT_CHECK_SLICES = 40
 # RFC 6455 framing of a server's (unmasked, unfragmented) text message.
 _FIN_TEXT = 0x81
 _LENGTH_7_MAX, _LENGTH_16_MAX = 125, 0xFFFF
@@ -489,6 +489,7 @@ class KirbServer(daphne_server.Server):
     def run(self):
         self.ports = []
         self.listen_failed = False
+        self.timeout_round, self.timeout_position, self.timeout_step = [], 0, 1
         super().run()
 
     def listen_error(self, failure):
@@ -518,12 +519,18 @@ class KirbServer(daphne_server.Server):
 
     def timeout_checker(self):
         """daphne's, spread out: it checked every connection at once every 2 s, which
-        sent the pings due to a tenth of all sockets in one go (~500 at 5,000
-        sockets) and brought their pongs back together, holding up a fan-out that met
-        them by tens of milliseconds. Here a slice of them every 0.2 s."""
-        self.timeout_slice = (getattr(self, "timeout_slice", -1) + 1) % TIMEOUT_CHECK_SLICES
-        for protocol in list(self.connections)[self.timeout_slice :: TIMEOUT_CHECK_SLICES]:
-            protocol.check_timeouts()
+        sent the pings due to a tenth of all sockets in one go (~1,000 at 10,000
+        sockets) and brought their pongs back together, holding up whatever met them
+        (a fan-out, /health) by tens of milliseconds. Here one slice of a round every
+        50 ms; each connection is still checked every 2 s."""
+        start = self.timeout_position
+        if start >= len(self.timeout_round):
+            self.timeout_round, start = list(self.connections), 0
+            self.timeout_step = max(1, -(-len(self.timeout_round) // TIMEOUT_CHECK_SLICES))
+        self.timeout_position = start + self.timeout_step
+        for protocol in self.timeout_round[start : self.timeout_position]:
+            if protocol in self.connections:  # not closed since the round began
+                protocol.check_timeouts()
         reactor.callLater(TIMEOUT_CHECK_SECONDS / TIMEOUT_CHECK_SLICES, self.timeout_checker)
 
     def stop_listening(self):
@@ -582,7 +589,8 @@ class SlowCollectionFreezer:
     """An open socket holds ~140 objects the collector tracks, and a full collection
     scans them all, holding up every socket's frames: 0.4-0.5 s at 5,000 sockets,
     every 10-20 s while posts flow. Once a full collection takes GC_FREEZE_AFTER_PAUSE_MS,
-    what survives it is frozen (gc.freeze), so the next ones scan only what is newer.
+    what survives it and every later one is frozen (gc.freeze), so each scans only what
+    is newer.
     Every GC_THAW_SECONDS from then on it is thawed and collected once, so cyclic
     garbage among it (what closed sockets leave) lives at most that long. A server
     that never gets that big never freezes more than its startup objects."""
@@ -598,11 +606,16 @@ class SlowCollectionFreezer:
             return
         if phase == "start":
             self.started_at = time.perf_counter()
-        elif self.started_at is not None and time.perf_counter() - self.started_at >= self.freeze_after_seconds:
-            gc.freeze()
-            if not self.thawing:
-                self.thawing = True
-                reactor.callLater(self.thaw_seconds, self.thaw)
+            return
+        if not self.thawing:
+            if self.started_at is None or time.perf_counter() - self.started_at < self.freeze_after_seconds:
+                return
+            self.thawing = True
+            reactor.callLater(self.thaw_seconds, self.thaw)
+        # From the first slow one on, after every full collection: Python starts the
+        # next one once a quarter as many objects as this one kept have survived since,
+        # so each scans a quarter of the last one's survivors, not of everything.
+        gc.freeze()
 
     def thaw(self):
         gc.unfreeze()
