@@ -16,7 +16,6 @@ import json
 import logging
 import resource
 import os
-import random
 import signal
 import socket
 import sys
@@ -52,10 +51,6 @@ CONNECTION_CAP_RETRY_AFTER_SECONDS = 5
 REFUSAL_LINGER_SECONDS = 1
 # How often a WebSocket that stopped reading (its application is behind) checks again.
 BACKLOG_POLL_SECONDS = 0.01
-# daphne checks every connection's timeouts, and sends the pings that are due, every
-# 2 s; KirbServer checks a slice of them at a time, each still every 2 s.
-TIMEOUT_CHECK_SECONDS = 2.0
-TIMEOUT_CHECK_SLICES = 40
 # RFC 6455 framing of a server's (unmasked, unfragmented) text message.
 _FIN_TEXT = 0x81
 _LENGTH_7_MAX, _LENGTH_16_MAX = 125, 0xFFFF
@@ -110,13 +105,6 @@ class KirbWebSocketProtocol(WebSocketProtocol):
     def serverClose(self, code=None):
         self.sendCloseFrame(code=1000 if code is None else code, isReply=False)
 
-    def onConnect(self, request):
-        answer = super().onConnect(request)
-        # Sockets that connect together (clients coming back after a restart) would
-        # otherwise be pinged together at every interval, and their pongs read
-        # together: a stall for any frame going out meanwhile.
-        self.last_ping -= random.uniform(0, self.server.ping_interval)
-        return answer
 
     def onMessage(self, payload, isBinary):
         # Once Kirb has closed the socket (a flood closed with 1008, say), autobahn still
@@ -489,7 +477,6 @@ class KirbServer(daphne_server.Server):
     def run(self):
         self.ports = []
         self.listen_failed = False
-        self.timeout_round, self.timeout_position, self.timeout_step = [], 0, 1
         super().run()
 
     def listen_error(self, failure):
@@ -516,22 +503,6 @@ class KirbServer(daphne_server.Server):
             application_instance, loop=asyncio.get_event_loop()
         )
         return inbox
-
-    def timeout_checker(self):
-        """daphne's, spread out: it checked every connection at once every 2 s, which
-        sent the pings due to a tenth of all sockets in one go (~1,000 at 10,000
-        sockets) and brought their pongs back together, holding up whatever met them
-        (a fan-out, /health) by tens of milliseconds. Here one slice of a round every
-        50 ms; each connection is still checked every 2 s."""
-        start = self.timeout_position
-        if start >= len(self.timeout_round):
-            self.timeout_round, start = list(self.connections), 0
-            self.timeout_step = max(1, -(-len(self.timeout_round) // TIMEOUT_CHECK_SLICES))
-        self.timeout_position = start + self.timeout_step
-        for protocol in self.timeout_round[start : self.timeout_position]:
-            if protocol in self.connections:  # not closed since the round began
-                protocol.check_timeouts()
-        reactor.callLater(TIMEOUT_CHECK_SECONDS / TIMEOUT_CHECK_SLICES, self.timeout_checker)
 
     def stop_listening(self):
         for port in self.ports:
@@ -590,10 +561,9 @@ class SlowCollectionFreezer:
     scans them all, holding up every socket's frames: 0.4-0.5 s at 5,000 sockets,
     every 10-20 s while posts flow. Once a full collection takes GC_FREEZE_AFTER_PAUSE_MS,
     what survives it and every later one is frozen (gc.freeze), so each scans only what
-    is newer.
-    Every GC_THAW_SECONDS from then on it is thawed and collected once, so cyclic
-    garbage among it (what closed sockets leave) lives at most that long. A server
-    that never gets that big never freezes more than its startup objects."""
+    is newer. Every GC_THAW_SECONDS from then on it is thawed and collected once, so
+    cyclic garbage among it (what closed sockets leave) lives at most that long. A
+    server that never gets that big never freezes more than its startup objects."""
 
     def __init__(self):
         self.freeze_after_seconds = kirb_setting("GC_FREEZE_AFTER_PAUSE_MS") / 1000
