@@ -105,7 +105,6 @@ class KirbWebSocketProtocol(WebSocketProtocol):
     def serverClose(self, code=None):
         self.sendCloseFrame(code=1000 if code is None else code, isReply=False)
 
-
     def onMessage(self, payload, isBinary):
         # Once Kirb has closed the socket (a flood closed with 1008, say), autobahn still
         # parses what the client keeps sending until the close handshake ends; daphne
@@ -557,7 +556,7 @@ def _tune_garbage_collector():
 
 
 class SlowCollectionFreezer:
-    """An open socket holds ~140 objects the collector tracks, and a full collection
+    """An open socket holds ~120 objects the collector tracks, and a full collection
     scans them all, holding up every socket's frames: 0.4-0.5 s at 5,000 sockets,
     every 10-20 s while posts flow. Once a full collection takes GC_FREEZE_AFTER_PAUSE_MS,
     what survives it and every later one is frozen (gc.freeze), so each scans only what
@@ -582,9 +581,9 @@ class SlowCollectionFreezer:
                 return
             self.thawing = True
             reactor.callLater(self.thaw_seconds, self.thaw)
-        # From the first slow one on, after every full collection: Python starts the
-        # next one once a quarter as many objects as this one kept have survived since,
-        # so each scans a quarter of the last one's survivors, not of everything.
+        # From the first slow one on, after every full collection. Python starts the
+        # next one once a quarter as many objects as this one kept have survived since;
+        # frozen, the kept ones are not scanned again, so full collections stay small.
         gc.freeze()
 
     def thaw(self):

@@ -403,13 +403,14 @@ KIRB_DEFAULTS = {
     # (docs/BENCHMARKS.md, "The garbage collector").
     "GC_THRESHOLDS": (700, 10, 10),
     # Once a full collection takes GC_FREEZE_AFTER_PAUSE_MS (thousands of sockets),
-    # what survives it is frozen (gc.freeze): later full collections scan only what is
-    # newer, instead of stopping every socket for 0.4-0.5 s at 5,000 sockets. Every
+    # what survives it and every later one is frozen (gc.freeze): full collections scan
+    # only what is newer, instead of stopping every socket for 0.4-0.5 s. Every
     # GC_THAW_SECONDS from then on it is thawed and collected once, so cyclic garbage
     # among it (what closed sockets leave) lives at most that long. With 200 sockets
     # full collections take 15-75 ms; at 50 ms `manage.py soak` found one instance's
     # RSS growing 0.6 MiB/min, so only a server several times bigger freezes.
-    # GC_THAW_SECONDS=0: Python's own behaviour (docs/BENCHMARKS.md, "The collector").
+    # GC_THAW_SECONDS=0: Python's own behaviour (docs/BENCHMARKS.md, "The 5,000-socket
+    # tail").
     "GC_FREEZE_AFTER_PAUSE_MS": 200,
     "GC_THAW_SECONDS": 120,
     # --- Abuse defence (security app). Windows and durations in seconds. ---

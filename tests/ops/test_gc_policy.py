@@ -1,8 +1,8 @@
 """manage.py serve's collector policy (kirb_project.server.SlowCollectionFreezer): the
 survivors of a slow full collection (GC_FREEZE_AFTER_PAUSE_MS) are frozen, so later
 full collections skip them, and the thaw (GC_THAW_SECONDS) frees the cyclic garbage
-among them. Run in a child process with the server's own reactor:
-the policy changes the process-wide collector, which the test process must keep as is."""
+among them. Run in a child process with the server's own reactor: the policy changes
+the process-wide collector, which the test process must keep as is."""
 
 import os
 import subprocess
