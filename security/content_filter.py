@@ -1086,6 +1086,18 @@ _IN_WORD_SEPARATORS_RE = re.compile(r"[.\-_,:;|/\\'`~+=]")
 _LEET_SYMBOLS = str.maketrans("@$!", "asi")
 # Only for words that already have two letters, so flat "A-455" is not "ass".
 _LEET_DIGITS = str.maketrans("431057", "aeiost")
+
+
+def _unleet(match):
+    """A scam word in leetspeak, as written: "t0ken" -> "token", "@dvance" -> "advance"."""
+    return match.group().translate(_LEET_DIGITS).translate(_LEET_SYMBOLS)
+
+
+def _unspell(match):
+    """A word spelled apart: "G-P-a-y" -> "GPay"."""
+    return match.group().replace("-", "").replace(".", "")
+
+
 # Spellings that sound alike in Hinglish and Marathi: compared as one.
 _SOUND_ALIKE = (("oo", "u"), ("ee", "i"), ("ph", "f"), ("ck", "k"), ("q", "k"), ("w", "v"), ("z", "j"), ("jh", "j"))
 # The first and last letters a word and its sound-alike spelling share.
@@ -2558,14 +2570,12 @@ class ContentFilter:
             return False
         leet = _LEET_HINT_RE.search(lower) is not None
         apart = ("-" in lower or "." in lower) and _SPELLED_APART_HINT_RE.search(lower) is not None
-        changed = {
-            _squeeze(match.group().translate(_LEET_DIGITS).translate(_LEET_SYMBOLS))
-            for match in (_LEET_SCAM_WORD_RE.finditer(lower) if leet else ())
-        } | {_squeeze(match.group().replace("-", "").replace(".", "")) for match in (_SPELLED_APART_RE.finditer(lower) if apart else ())}
+        changed = {_squeeze(_unleet(match)) for match in (_LEET_SCAM_WORD_RE.finditer(lower) if leet else ())} | {
+            _squeeze(_unspell(match)) for match in (_SPELLED_APART_RE.finditer(lower) if apart else ())
+        }
         if changed.isdisjoint(self._scam_vocabulary):
             return False  # nothing decoded is a word of a scam ("b4", "flat4u", "e.g.")
-        decoded = _LEET_SCAM_WORD_RE.sub(lambda match: match.group().translate(_LEET_DIGITS).translate(_LEET_SYMBOLS), lower)
-        decoded = _SPELLED_APART_RE.sub(lambda match: match.group().replace("-", "").replace(".", ""), decoded)
+        decoded = _SPELLED_APART_RE.sub(_unspell, _LEET_SCAM_WORD_RE.sub(_unleet, lower))
         return decoded != lower and self._is_scam_post(_Post(decoded, self))
 
     def _is_scam_post(self, post):
