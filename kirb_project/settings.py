@@ -395,7 +395,7 @@ KIRB_DEFAULTS = {
     # ran; with 2 it stays flat (docs/OPERATIONS.md, Soak).
     "MALLOC_ARENAS": 2,
     # Python's garbage collector thresholds in `manage.py serve` (gc.set_threshold).
-    # Every open socket holds ~140 objects the collector tracks, and a full collection
+    # Every open socket holds ~120 objects the collector tracks, and a full collection
     # scans them all: 0.4-0.5 s with 5,000 sockets, every socket's frames held up
     # meanwhile. 50000,20,20 made full collections rare and cut the server's CPU by a
     # fifth at 5,000 sockets, but let cyclic garbage pile up between them: RSS grew
