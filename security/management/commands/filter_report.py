@@ -14,7 +14,8 @@ from security.content_filter import ContentFilter, FilterConfig, read_corpus, sc
 # the dev corpora it is tuned on (dev2 to dev6 were the held-out corpora of rounds 1
 # to 5; dev7 and dev8 were written for round 6 by two other authors; dev9 was round 6's
 # held-out corpus; dev10 and dev11 were written for round 7 by two other authors; dev12 was
-# round 7's held-out corpus; dev13 and dev14 were written for round 8 by two other authors),
+# round 7's held-out corpus; dev13 and dev14 were written for round 8 by two other authors;
+# dev15 was round 8's held-out corpus),
 # and the held-out corpus it is never tuned on.
 DEFAULT_CORPORA = (
     "tests/data",
@@ -32,6 +33,7 @@ DEFAULT_CORPORA = (
     "tests/data/dev12",
     "tests/data/dev13",
     "tests/data/dev14",
+    "tests/data/dev15",
     "tests/data/heldout",
 )
 # A corpus is a directory with clean.txt and spam.txt (tests/data has the legacy names).
