@@ -1,4 +1,6 @@
 """The moderators' view of messages: read, search, delete and restore; never edit.
+Held posts (the content filter was unsure of them) have their own queue: approve or
+reject.
 
 Deleting and restoring go through chat.services, so live feeds on every instance drop
 (``message_deleted``) or get back (``message``) the message at once. Nothing here hard-
@@ -19,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from chat import services
-from chat.models import Message
+from chat.models import HeldMessage, Message
 from security.models import Shadowban
 
 logger = logging.getLogger("kirb.security")
@@ -45,18 +47,21 @@ class CityFilter(admin.SimpleListFilter):
 class MessageAdmin(admin.ModelAdmin):
     list_display = ["short_text", "message_type", "location", "visibility", "is_deleted", "created_at", "poster"]
     list_display_links = ["short_text"]
-    list_filter = [CityFilter, "message_type", "visibility", "is_deleted", "created_at"]
+    list_filter = [CityFilter, "message_type", "visibility", "review_reason", "is_deleted", "created_at"]
     search_fields = ["message"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     list_per_page = 50
-    actions = ["delete_and_remove", "restore_and_broadcast"]
+    actions = ["delete_and_remove", "restore_and_broadcast", "approve_and_publish"]
     fieldsets = [
-        (None, {"fields": ["message", "message_type", "location", "created_at", "visibility", "is_deleted"]}),
+        (
+            None,
+            {"fields": ["message", "message_type", "location", "created_at", "visibility", "review_reason", "is_deleted"]},
+        ),
         ("Poster", {"fields": ["phone", "public_id", "poster_fingerprint", "poster_ip", "poster_key", "related"]}),
     ]
     readonly_fields = [
-        "id", "message", "message_type", "location", "created_at", "visibility", "is_deleted",
+        "id", "message", "message_type", "location", "created_at", "visibility", "review_reason", "is_deleted",
         "phone", "public_id", "poster_fingerprint", "poster_ip", "poster_key", "related",
     ]  # fmt: skip
 
@@ -123,11 +128,31 @@ class MessageAdmin(admin.ModelAdmin):
             services.restore_message(message)
         self._report(request, len(to_restore), len(selected), "restored and broadcast again", "not deleted")
 
+    @admin.action(description="Approve held posts (publish to everyone)", permissions=["change"])
+    def approve_and_publish(self, request, queryset):
+        selected = list(queryset)
+        approved = sum(services.approve_message(message) for message in selected)
+        self._report(request, approved, len(selected), "approved and published", "not held")
+
     def _report(self, request, done, selected, what, skipped_because):
         text = f"{done} message{'s' if done != 1 else ''} {what}."
         if selected > done:
             text += f" {selected - done} skipped: {skipped_because}."
         self.message_user(request, text, messages.SUCCESS if done else messages.WARNING)
+
+
+@admin.register(HeldMessage)
+class HeldMessageAdmin(MessageAdmin):
+    """The review queue: held posts nobody has decided on yet, oldest first. Rejecting
+    is deleting (the author's page drops the post); approving publishes it."""
+
+    list_display = ["short_text", "review_reason", "message_type", "location", "created_at", "poster"]
+    list_filter = [CityFilter, "review_reason", "message_type"]
+    ordering = ["created_at", "id"]
+    actions = ["approve_and_publish", "delete_and_remove"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(visibility=Message.Visibility.HELD, is_deleted=False)
 
 
 admin.site.site_header = admin.site.site_title = "Kirb moderation"

@@ -58,6 +58,9 @@ class Message(models.Model):
         SHADOWBANNED = "shadowbanned", "Shadowbanned (author only)"
         # Seen only from the poster's IP: risky IPs before a hard ban.
         THROTTLED = "throttled", "Shadow-throttled (poster's IP only)"
+        # Seen only by the author until a moderator approves it (it becomes public) or
+        # rejects it (deleted): posts the content filter is unsure of.
+        HELD = "held", "Held for review (author only)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # What readers see and reports name: the id the poster's client gave itself, or
@@ -74,6 +77,9 @@ class Message(models.Model):
     poster_key = models.CharField("poster's composite key", max_length=64, db_index=True)
     poster_ip = models.GenericIPAddressField("poster's IP", null=True, blank=True, db_index=True)
     visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
+    # Why the content filter wanted a moderator to see this post first (its review
+    # reason), or "" when it did not.
+    review_reason = models.CharField(max_length=64, blank=True)
     is_deleted = models.BooleanField(default=False)
 
     objects = MessageQuerySet.as_manager()
@@ -105,9 +111,28 @@ class Message(models.Model):
             # "reveal" only where there is a number to reveal.
             "has_phone": bool(self.phone),
         }
+        if self.awaits_review:
+            # Only its author can see such a post: their page says why nobody else does.
+            data["held_for_review"] = True
         if include_phone:
             data["phone"] = self.phone
         return data
+
+    @property
+    def awaits_review(self):
+        """Held for a moderator, as its author is told. A shadowbanned author is told
+        the same of a post the filter would have held, so that the hold cannot be used
+        to tell a shadowban (their post, like all of theirs, stays theirs alone)."""
+        return bool(self.review_reason) and self.visibility in (self.Visibility.HELD, self.Visibility.SHADOWBANNED)
+
+
+class HeldMessage(Message):
+    """The moderation queue of held posts (its own page in the admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "held post"
+        verbose_name_plural = "held posts (review queue)"
 
 
 class CityVisit(models.Model):

@@ -26,6 +26,7 @@ VISIBILITY_OF = {
     policy.Audience.EVERYONE: Message.Visibility.PUBLIC,
     policy.Audience.POSTERS_NETWORK: Message.Visibility.THROTTLED,
     policy.Audience.POSTER_ONLY: Message.Visibility.SHADOWBANNED,
+    policy.Audience.REVIEW: Message.Visibility.HELD,
 }
 
 
@@ -41,7 +42,7 @@ def post_message(identity, data):
     policy.admit_action(identity, "post")
     cleaned = PostMessageForm.validate(data)
     location, city_key = cleaned["location"]
-    visibility = VISIBILITY_OF[policy.screen_post(identity, cleaned["message"], honeypot=cleaned["website"])]
+    screening = policy.screen_post(identity, cleaned["message"], honeypot=cleaned["website"])
     with policy.post_slot_returned_on_failure(identity), transaction.atomic():
         message = Message.objects.create(
             public_id=cleaned["browser_id"] or identity.public_id,
@@ -53,7 +54,8 @@ def post_message(identity, data):
             city_key=city_key,
             poster_key=identity.key,
             poster_ip=identity.ip,
-            visibility=visibility,
+            visibility=VISIBILITY_OF[screening.audience],
+            review_reason=screening.review_reason,
         )
         stream.record(events.MESSAGE, message)  # published on commit, with its event id
     return message.as_wire(include_phone=True)
@@ -170,6 +172,23 @@ def restore_message(message):
         Message.objects.filter(id=message.id).update(is_deleted=False)
         message.is_deleted = False
         stream.record(events.MESSAGE, message)  # published on commit, with its event id
+
+
+def approve_message(message):
+    """A moderator let a held post through: it is public from now on, and broadcast.
+
+    Returns False (and changes nothing) when the post is no longer held (approved, or
+    rejected: deleted).
+    """
+    with transaction.atomic():
+        if not Message.objects.filter(id=message.id, visibility=Message.Visibility.HELD, is_deleted=False).update(
+            visibility=Message.Visibility.PUBLIC
+        ):
+            return False
+        message.visibility = Message.Visibility.PUBLIC
+        stream.record(events.MESSAGE, message)  # published on commit, with its event id
+    logger.info("held message %s approved", message.id)
+    return True
 
 
 def restore_after_dismissal(sender, *, message_ids, **kwargs):

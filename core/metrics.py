@@ -67,6 +67,9 @@ ip_blocks_total = Counter("kirb_ip_blocks_total", "IP blocks imposed, by reason.
 content_filter_violations_total = Counter(
     "kirb_content_filter_violations_total", "Posts refused by the content filter, by rule.", ["rule"]
 )
+posts_held_total = Counter(
+    "kirb_posts_held_total", "Posts held for a moderator's review by the content filter, by reason.", ["reason"]
+)
 
 # --- Dependencies and the stream (issue 11) ------------------------------------------
 

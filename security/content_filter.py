@@ -32,6 +32,8 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 from publicsuffixlist import PublicSuffixList
 
+from security import spam_model
+
 logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -50,6 +52,14 @@ class FilterConfig:
     min_phone_digits: int
     scam_score_threshold: int
     off_topic_min_promotions: int
+    # Round 9, the review tier (``review``): the spam model's score above which a post is
+    # held, for mostly-Latin and for other posts, the fewest words a post needs for the
+    # model to be asked, and the share of the words one word may make up before a post
+    # is held as near-repetition.
+    review_model_threshold: float
+    review_model_threshold_non_latin: float
+    review_model_min_words: int
+    review_repeated_word_share: float
 
     @classmethod
     def from_settings(cls, setting):
@@ -1746,6 +1756,18 @@ class ContentFilter:
             ("caps", self._is_shouting),
             ("repetition", self._is_repetitive),
         )
+        # Round 9: the review tier (``review``), read once.
+        self._review_profanity = {
+            entry for entry in self._abusive_words if entry.isascii() and entry.isalpha() and len(entry) >= 4
+        }
+        self._review_profanity_typos = {}
+        for entry in self._review_profanity:
+            if len(entry) >= _REVIEW_TYPO_MIN_LETTERS:
+                for spelling in _substitutions(entry):
+                    self._review_profanity_typos.setdefault(spelling, entry)
+        self._spam_model = spam_model.load(data_dir / spam_model.MODEL_PATH.name)
+        if self._spam_model is None:
+            logger.warning("Content filter: no %s in %s, review() runs without its model", spam_model.MODEL_PATH.name, data_dir)
         logger.debug(
             "Content filter loaded from %s: %d hosts, %d spam phrases, %d abusive words and phrases",
             data_dir,
@@ -1763,6 +1785,70 @@ class ContentFilter:
                 logger.debug("Content filter: post rejected by rule %r", rule)
                 return Verdict(rule, MESSAGES[rule])
         return None
+
+    # --- round 9: the review tier ---
+
+    def review(self, text: str) -> str | None:
+        """Why a post that ``check`` passed should wait for a moderator, or None to publish it.
+
+        The reason is one of ``REVIEW_REASONS`` (for the metrics and the moderator); like a
+        verdict it never quotes the post. Called only for posts ``check`` passed: it does
+        not repeat the rules, and its signals are evidence a rule would not refuse on
+        (a held clean post is delayed, not refused). docs/CONTENT_FILTER.md, "Round 9".
+        """
+        post = normalise(text)
+        lower = post.lower()
+        if _has_split_number(lower):
+            return "split_number"
+        if self._asks_for_code(text, lower):
+            return "code_request"
+        if not post.isascii() and _has_unusual_script(post):
+            return "script_mix"
+        if self._has_disguised_profanity(lower):
+            return "profanity_disguised"
+        if self._repeats_a_word(lower):
+            return "repetition_near"
+        if self._spam_model is None or len(_REVIEW_PLAIN_WORD_RE.findall(lower)) < self.config.review_model_min_words:
+            return None
+        threshold = (
+            self.config.review_model_threshold
+            if spam_model.latin_share(post) >= _LATIN_POST_SHARE
+            else self.config.review_model_threshold_non_latin
+        )
+        if spam_model.score(self._spam_model, spam_model.features(post)) > threshold:
+            return "spam_model"
+        return None
+
+    def _asks_for_code(self, text, lower):
+        """An OTP, CVV, PIN, card number or "6 digit code" asked for (not in a warning)."""
+        if not (_CODE_WORDS_RE.search(lower) and _SHARE_WORDS_RE.search(lower)):
+            return False
+        return not _Post(text, self).warned
+
+    def _has_disguised_profanity(self, lower):
+        """A word with digits, symbols or "v" for "u" that reads as a listed abusive word
+        ("st00pid", "fvck"), or (five letters or more) one letter away from one."""
+        for word in _REVIEW_WORD_RE.findall(lower):
+            if len(word) < 4 or word.isalpha() and "v" not in word or word.isdigit():
+                continue
+            decoded = _STRETCHED_RE.sub(r"\1", word.translate(_REVIEW_LEET))
+            if decoded == word:
+                continue
+            if decoded in self._review_profanity:
+                return True
+            if not word.isalpha() and any(spelling in self._review_profanity_typos for spelling in _substitutions(decoded)):
+                return True
+        return False
+
+    def _repeats_a_word(self, lower):
+        """One word (four letters or more) said three times or more, making up
+        FILTER_REVIEW_REPEATED_WORD_SHARE of the post's words: below what the repetition
+        rule refuses ("test test test 123 hello hello is this working test")."""
+        words = _REVIEW_PLAIN_WORD_RE.findall(lower)
+        if len(words) < self.config.min_words_for_repetition:
+            return False
+        word, count = Counter(words).most_common(1)[0]
+        return count >= 3 and len(word) >= 4 and count / len(words) >= self.config.review_repeated_word_share
 
     # --- links ---
 
@@ -3062,6 +3148,75 @@ class ContentFilter:
         return False
 
 
+# --- round 9: the review tier's signals (ContentFilter.review) ---
+
+REVIEW_REASONS = ("split_number", "code_request", "script_mix", "profanity_disguised", "repetition_near", "spam_model")
+
+# Groups of three digits or more (a thousands comma inside is not a break).
+_DIGIT_GROUP_RE = re.compile(r"\d(?:,?\d)+")
+_MOBILE_DIGITS = 10
+_MOBILE_FIRST_DIGITS = "6789"
+
+
+def _has_split_number(lower):
+    """Two or three groups of digits that, joined in order, make an Indian mobile number
+    (ten digits, the first 6 to 9), each too short to be one: "starting 98230 ... last
+    five 44127", "rent ₹98,204 and deposit ₹56,712 (dial both together)"."""
+    groups = [group.replace(",", "") for group in _DIGIT_GROUP_RE.findall(lower)]
+    groups = [group for group in groups if 3 <= len(group) < _MOBILE_DIGITS]
+    for start, first in enumerate(groups):
+        if first[0] not in _MOBILE_FIRST_DIGITS:
+            continue
+        joined = first
+        for group in groups[start + 1 : start + 3]:
+            joined += group
+            if len(joined) >= _MOBILE_DIGITS:
+                break
+        if len(joined) == _MOBILE_DIGITS and joined != first:
+            return True
+    return False
+
+
+_CODE_WORDS_RE = re.compile(
+    r"\b(?:otp|cvv|m?pin|upi pin|one time password|verification code|\d digit code|card number|card details|expiry)\b"
+)
+_SHARE_WORDS_RE = re.compile(
+    r"\b(?:share|send|enter|tell|give|reply|replying|forward|type|batao|bhejo|bhej|de do|dijiye)\b"
+)
+
+# Scripts of the board's languages; letters of any other script (Greek, Cyrillic and
+# letter-like symbols that normalise does not fold: "ƒυcк уσυ") are a disguise.
+_BOARD_SCRIPTS = (
+    "LATIN", "DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA", "TAMIL", "TELUGU", "KANNADA",
+    "MALAYALAM", "ARABIC", "SINHALA",
+)
+
+
+@lru_cache(maxsize=4096)
+def _is_board_letter(char):
+    return unicodedata.name(char, "").startswith(_BOARD_SCRIPTS)
+
+
+def _has_unusual_script(text):
+    return any(char.isalpha() and not char.isascii() and not _is_board_letter(char) for char in text)
+
+
+_REVIEW_WORD_RE = re.compile(r"[a-z0-9@$!|]+")
+_REVIEW_PLAIN_WORD_RE = re.compile(r"[^\W\d_]+")
+_REVIEW_LEET = str.maketrans("0134579@$!|v", "oieastgasiiu")
+_REVIEW_TYPO_MIN_LETTERS = 5
+# A post is scored against the Latin-script threshold when at least this share of its
+# letters is ASCII; others against the non-Latin one (the model's scores of posts in
+# Indic scripts run higher: fewer of them in the tuning corpora).
+_LATIN_POST_SHARE = 0.5
+
+
+def _substitutions(word):
+    """``word`` with each letter in turn replaced by "?": two words one substitution
+    apart share one of these."""
+    return [f"{word[:index]}?{word[index + 1:]}" for index in range(len(word))]
+
+
 # --- Corpora -----------------------------------------------------------------------
 
 
@@ -3103,6 +3258,27 @@ class CorpusScore:
             f"{self.true_positives}/{self.spam_total} spam caught (recall {self.recall:.1%}), "
             f"{len(self.false_positives)}/{self.clean_total} clean refused (precision {self.precision:.1%})"
         )
+
+
+@dataclass
+class CorpusReview:
+    """Round 9: what the review tier holds of the posts of a corpus that check() passes."""
+
+    clean_held: list  # [(reason, post)]
+    spam_held: list  # [(reason, post)]
+    reasons: Counter  # why posts (clean and spam) were held
+
+
+def review_corpus(content_filter, clean, spam):
+    """Run ``content_filter.review`` over the posts of a corpus that ``check`` passes."""
+    held = ([], [])
+    reasons = Counter()
+    for label, posts in enumerate((clean, spam)):
+        for post in posts:
+            if content_filter.check(post) is None and (reason := content_filter.review(post)):
+                held[label].append((reason, post))
+                reasons[reason] += 1
+    return CorpusReview(clean_held=held[0], spam_held=held[1], reasons=reasons)
 
 
 def score_corpus(content_filter, clean, spam):

@@ -7,6 +7,7 @@ chat.services calls these; HTTP views and WebSocket consumers never do, except
 import enum
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import NamedTuple
 
 from core import metrics
 from core.conf import kirb_setting
@@ -23,6 +24,16 @@ class Audience(enum.Enum):
     EVERYONE = "everyone"
     POSTERS_NETWORK = "posters_network"  # shadow-throttled: a risky address sees its own posts
     POSTER_ONLY = "poster_only"  # shadowbanned: only the author's composite key sees it
+    REVIEW = "review"  # held: only the author sees it until a moderator decides
+
+
+class Screening(NamedTuple):
+    """security's verdict on an accepted post."""
+
+    audience: Audience
+    # Why the filter wanted a moderator to see it first, or "": kept whatever the
+    # audience, so a shadowbanned author is told of a hold as anyone else is.
+    review_reason: str
 
 
 def check_not_blocked(identity):
@@ -46,7 +57,7 @@ def admit_action(identity, endpoint):
 
 
 def screen_post(identity, text, honeypot):
-    """Refuse a post (403/429) or return its ``Audience``."""
+    """Refuse a post (403/429) or return its ``Screening``."""
     if honeypot:
         audit.bot_detected(identity, Reason.HONEYPOT)
         shadowban.shadowban_key(identity, reason=Reason.HONEYPOT)
@@ -69,13 +80,23 @@ def screen_post(identity, text, honeypot):
         ratelimit.release_post_slot(identity)
         raise
 
+    review_reason = _review_reason(text)
     if policy.shadowbanned or shadowban.is_shadowbanned(identity):
-        return Audience.POSTER_ONLY
+        return Screening(Audience.POSTER_ONLY, review_reason)
     rule = automation.automation_rule(identity)
     if rule is not None:
         audit.bot_detected(identity, rule)
-        return Audience.POSTERS_NETWORK
-    return Audience.POSTERS_NETWORK if policy.throttled else Audience.EVERYONE
+    if review_reason:
+        metrics.posts_held_total.labels(reason=review_reason).inc()
+        return Screening(Audience.REVIEW, review_reason)
+    return Screening(Audience.POSTERS_NETWORK if rule is not None or policy.throttled else Audience.EVERYONE, "")
+
+
+def _review_reason(text):
+    """Why a post the filter passed should wait for a moderator, or "" (HOLD_FOR_REVIEW)."""
+    if not kirb_setting("HOLD_FOR_REVIEW"):
+        return ""
+    return _content_filter().review(text) or ""
 
 
 _REPEATED_VIOLATION = "This post cannot be published."

@@ -183,7 +183,7 @@ def test_three_reports_hide_the_authors_later_posts_from_everyone_but_the_author
     author = person("author", city=city).open(b)
     reporters = [person(f"reporter-{n}", city=city).open(server) for n, server in enumerate((a, b, a))]
 
-    first = unique("Single room in Velachery, 7k, pay the deposit by UPI today to book")
+    first = unique("Single room in Velachery, 7k, ask the owner about the deposit")
     posted = author.post(first)
     for reporter in reporters:
         reporter.expect_post(first)
@@ -229,6 +229,38 @@ def test_three_reports_hide_the_authors_later_posts_from_everyone_but_the_author
     for viewer in (author, *reporters):
         expect(viewer.card_by_id(posted["id"])).to_have_count(0)
     assert not any(viewer.error_texts() for viewer in (author, *reporters))
+
+
+def test_a_held_post_is_shown_to_its_author_as_waiting_and_to_everyone_once_approved(person, servers, moderator, held_text):
+    from django.urls import reverse
+
+    a, b = servers
+    author = person("author", city="Pune").open(a)
+    reader = person("reader", city="Pune").open(b)
+    text = unique(held_text)
+
+    posted = author.post(text)
+    assert posted["held_for_review"] is True
+    expect(author.page.locator("#post-success")).to_have_text(
+        re.compile("A moderator will check it before others can see it")
+    )
+    card = author.expect_post(text)
+    expect(card.locator(".held-label")).to_have_text("Waiting for a moderator: only you can see it until then")
+
+    sentinel = unique("1BHK in Kothrud, 15k, near the bus stop")
+    Browser(a).post_ok(sentinel, location="Pune")
+    reader.expect_post(sentinel)
+    reader.expect_no_post(text)
+
+    response = moderator.post(
+        reverse("admin:chat_heldmessage_changelist"),
+        {"action": "approve_and_publish", "_selected_action": [posted["id"]], "index": 0},
+    )
+    assert response.status_code == 302
+    reader.expect_post(text)
+    expect(author.card_by_id(posted["id"]).locator(".held-label")).to_have_count(0)
+    assert author.card_by_id(posted["id"]).count() == 1
+    assert not author.error_texts() and not reader.error_texts()
 
 
 # --- 4. normal use trips no defence ------------------------------------------------------

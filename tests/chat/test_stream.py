@@ -94,7 +94,7 @@ def test_deletions_made_while_away_are_replayed_after_the_posts_before_them(serv
     a, b = servers
     socket = Socket(a, "/ws/events", location="Nashik")
     kept = Browser(a).post_ok("Will stay", location="Nashik")
-    doomed = Browser(b).post_ok("Will be removed while the reader is away", location="Nashik")
+    doomed = Browser(b).post_ok("1BHK near Nashik Road, removed while the reader is away", location="Nashik")
     frames = [socket.recv(), socket.recv()]
     assert message_ids(frames) == [kept["id"], doomed["id"]]
     last_event_id = frames[-1]["event_id"]

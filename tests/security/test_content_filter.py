@@ -1,5 +1,6 @@
-"""The content filter: the issue's cases, focused cases for each rule, then the rates
-on the corpora in tests/data (legacy pair, dev, dev2 to dev14, held-out).
+"""The content filter: the issue's cases, focused cases for each rule, the review tier
+(round 9: which posts check() passes are held for a moderator), then the rates on the
+corpora in tests/data (legacy pair, dev, dev2 to dev15, held-out).
 
 The filter itself is pure Python: no database, no Redis, no Django settings (the last
 two tests only read settings and run the report command).
@@ -17,13 +18,16 @@ import pytest
 from django.core.management import call_command
 
 from core.conf import kirb_setting
+from security import spam_model
 from security.content_filter import (
     DATA_DIR,
     MESSAGES,
+    REVIEW_REASONS,
     ContentFilter,
     FilterConfig,
     normalise,
     read_corpus,
+    review_corpus,
     score_corpus,
 )
 
@@ -1162,6 +1166,104 @@ def test_word_lists_are_read_from_the_data_dir(tmp_path, content_filter):
     assert rule_of(content_filter, text) is None
 
 
+# --- round 9: the review tier ----------------------------------------------------------
+
+# (reason, a post check() passes that review() holds for that reason, a near miss that
+# must not be held for it). docs/CONTENT_FILTER.md, "Round 9: the review tier".
+REVIEW_SIGNALS = [
+    (
+        "split_number",
+        "2BHK Wakad 18k, starting digits 98230... fully furnished, covered parking, gym, pool... last five 44127. Owner only, call.",
+        "Rent 18,000, deposit 54,000 and maintenance 2,500; 2BHK in Wakad.",
+    ),
+    (
+        "code_request",
+        "Pay the token by card: send your card number and CVV here, room is yours.",
+        "Never share an OTP or your card number with anyone on this board; pay only after the visit. 1RK Aundh, 9k.",
+    ),
+    ("script_mix", "ƒυcк уσυ all brokers", "यह कमरा खाली है, किराया ₹8000, केवल छात्रों के लिए।"),
+    ("profanity_disguised", "fvck off you broker", "Flat 4B, Tower 2, Karve Road, 1BHK for 15k, covered parking."),
+    (
+        "repetition_near",
+        "test test test 123 hello hello is this working test",
+        "Room for girls in Kota, room with food, 7000 per month, near coaching.",
+    ),
+    (
+        "spam_model",
+        "Plot in Dholera Smart City, guaranteed 40% return in 1 year!! Pay booking amount ₹51,000 today only.",
+        "Looking for a 1RK near Hinjewadi Phase 1, budget 9k, vegetarian, can move next week.",
+    ),
+]
+
+
+@pytest.mark.parametrize("reason, held, near_miss", REVIEW_SIGNALS, ids=[signal[0] for signal in REVIEW_SIGNALS])
+def test_review_holds_each_signal_and_not_its_near_miss(content_filter, reason, held, near_miss):
+    assert content_filter.check(held) is None and content_filter.check(near_miss) is None
+    assert content_filter.review(held) == reason
+    assert content_filter.review(near_miss) != reason
+
+
+ORDINARY_POSTS = [
+    "2BHK in Kothrud, rent 22000, deposit 1 lakh, family preferred.",
+    "Looking for a flatmate in Lodha Amara, Thane. 3BHK, one room vacant, rent 16,500 + bills.",
+    "Girls PG near Viman Nagar, Pune: twin sharing ₹9,500 with veg food, wifi and RO water.",
+    "Need a single room near Salt Lake Sector V, budget 10k, joining next month.",
+    "Madhapur",  # too short for the model to be asked
+    "shell",
+]
+
+
+def test_review_passes_ordinary_posts(content_filter):
+    for text in ORDINARY_POSTS:
+        assert content_filter.check(text) is None and content_filter.review(text) is None, text
+
+
+def test_review_reasons_are_names_never_the_post(content_filter):
+    posts = [held for reason, held, near_miss in REVIEW_SIGNALS]
+    for text in posts:
+        reason = content_filter.review(text)
+        assert reason in REVIEW_REASONS
+        assert re.fullmatch(r"[a-z_]+", reason)
+
+
+def test_review_thresholds_come_from_the_config(content_filter):
+    text = REVIEW_SIGNALS[-1][1]
+    lenient = ContentFilter(
+        replace(DEFAULT_CONFIG, review_model_threshold=1e9, review_model_threshold_non_latin=1e9, review_repeated_word_share=1.0)
+    )
+    assert lenient.review(text) is None
+    assert lenient.review("test test test 123 hello hello is this working test") is None
+    strict = ContentFilter(replace(DEFAULT_CONFIG, review_model_threshold=-1e9, review_model_threshold_non_latin=-1e9))
+    assert strict.review("2BHK in Kothrud, rent 22000, deposit 1 lakh, family preferred.") == "spam_model"
+    assert strict.review("कमरा खाली है, किराया ₹8000, परिवार के लिए, स्टेशन के पास") == "spam_model"
+    # Short posts are not asked of the model at all (FILTER_REVIEW_MODEL_MIN_WORDS): it
+    # learnt from corpora whose honest posts are detailed that a terse one is spam.
+    assert strict.review("Room for rent in Pune") is None
+
+
+def test_review_without_a_model_file_still_runs_its_other_signals(tmp_path):
+    shutil.copytree(DATA_DIR, tmp_path, dirs_exist_ok=True)
+    (tmp_path / spam_model.MODEL_PATH.name).unlink()
+    without_model = ContentFilter(DEFAULT_CONFIG, data_dir=tmp_path)
+    assert without_model.review(REVIEW_SIGNALS[-1][1]) is None
+    assert without_model.review(REVIEW_SIGNALS[0][1]) == "split_number"
+
+
+def test_spam_model_features_keep_no_number():
+    features = spam_model.features(normalise("Call 9822012345, rent ₹18,000"))
+    # A number is only its length (capped at 6): no phone number or price is learnt.
+    assert not any(re.search(r"\d", re.sub(r"<\d>", "", feature)) for feature in features)
+    assert "w:<6>" in features
+
+
+def test_filter_train_writes_the_shipped_model(tmp_path):
+    """The weights file in security/data is what filter_train writes from the tuning
+    corpora (deterministic): retrain after changing a corpus."""
+    output = tmp_path / "spam_model.json"
+    call_command("filter_train", "--output", str(output), "--no-thresholds", stdout=io.StringIO())
+    assert output.read_bytes() == spam_model.MODEL_PATH.read_bytes()
+
+
 # --- the corpora ---------------------------------------------------------------------
 
 
@@ -1202,32 +1304,76 @@ def test_tuning_corpus(content_filter, record_property, capsys, corpus):
         f"  [{rule}] {post}" for rule, post in score.false_positives
     )
     assert score.recall >= 0.98, "spam missed:\n" + "\n".join(f"  {post}" for post in score.missed)
+    held = review_corpus(content_filter, clean, spam)
+    record_property(f"{corpus}_spam_held", len(held.spam_held))
+    record_property(f"{corpus}_clean_held", len(held.clean_held))
+    caught = score.true_positives + len(held.spam_held)
+    with capsys.disabled():
+        print(f"  with the review tier: {caught}/{score.spam_total} spam refused or held, {len(held.clean_held)} clean held")
+    assert caught / score.spam_total >= 0.98
 
 
-# Round 8's held-out corpus, written by someone else before round 8's rules were
-# changed, and never opened by anyone working on them. Measured once, after the rules
-# were frozen (docs/CONTENT_FILTER.md); nothing was changed after seeing the figures.
-# Neither target was reached; a next round tunes on it as dev15, after a new one is
-# written.
+# Round 9: the review tier's clean-held rate on every tuning corpus (the legacy pair and
+# dev15 included), a regression check with no leave-one-corpus-out: the model was trained
+# on these corpora, so the rate is far below what an unseen author's posts meet
+# (docs/CONTENT_FILTER.md, "Round 9"), and must stay below the target of 5%
+# (FILTER_REVIEW_MODEL_THRESHOLD in kirb_project/settings.py). "dev" is the exception:
+# its clean posts are the project's probes, each written as a near miss of a rule (a
+# warning quoting a scam, a number that is not a phone, a place that is an abusive
+# word), which is what the review tier is for; 12% of them are held, and the bound
+# keeps that from growing unnoticed.
+REVIEW_CLEAN_HELD_TARGET = 0.05
+REVIEW_CLEAN_HELD_BOUND_DEV = 0.15
+
+
+@pytest.mark.parametrize("corpus", ["", *TUNING_CORPORA, "dev15"])
+def test_review_on_tuning_corpus(content_filter, record_property, capsys, corpus):
+    names = ("clean_posts.txt", "spam_posts.txt") if not corpus else (f"{corpus}/clean.txt", f"{corpus}/spam.txt")
+    clean, spam = (read_posts(name) for name in names)
+    score = score_corpus(content_filter, clean, spam)
+    held = review_corpus(content_filter, clean, spam)
+    rate = len(held.clean_held) / len(clean)
+    record_property(f"{corpus or 'legacy'}_clean_held_rate", rate)
+    assert rate <= (REVIEW_CLEAN_HELD_BOUND_DEV if corpus == "dev" else REVIEW_CLEAN_HELD_TARGET), "clean posts held:\n" + "\n".join(
+        f"  [{reason}] {post}" for reason, post in held.clean_held
+    )
+    assert (score.true_positives + len(held.spam_held)) / len(spam) >= 0.98
+
+
+# Round 9's held-out corpus, written by someone else before round 9 changed anything,
+# and never opened by anyone working on the filter. Measured once with the rules and the
+# review tier frozen, then again after one change that came from probes of short posts,
+# not from this corpus (docs/CONTENT_FILTER.md, "Round 9 on its held-out corpus"). Round 8's corpus (117/150
+# caught, 1/150 refused) is dev15 now; a next round tunes on this one as dev16.
 @pytest.mark.skipif(not (HELDOUT / "clean.txt").is_file(), reason="no held-out corpus in tests/data/heldout")
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "round-8 held-out target not reached when measured once with the rules frozen: 117/150 spam caught "
-        "(recall 78.0%), 1/150 clean refused (precision 99.2%); target recall >= 90% and no clean post refused"
+        "round-9 held-out target not reached: 134/150 spam refused or held (89.3%: 108 refused, 26 held; 135 "
+        "when first measured, before short posts were kept from the model), 3/150 clean held (2.0%), and 2/150 "
+        "clean refused (a post in capitals, an employer's domain); target: no clean post refused, refused or "
+        "held >= 90%, clean held <= 5%"
     ),
 )
 def test_heldout_corpus(content_filter, record_property, capsys):
     """tests/data/heldout: written by someone else and never used for tuning. Target:
-    recall >= 0.90 and no clean post refused."""
+    no clean post refused, spam refused or held >= 90%, clean posts held <= 5%."""
     clean, spam = read_corpus(HELDOUT / "clean.txt"), read_corpus(HELDOUT / "spam.txt")
     score = score_corpus(content_filter, clean, spam)
+    held = review_corpus(content_filter, clean, spam)
+    caught = (score.true_positives + len(held.spam_held)) / score.spam_total
+    clean_held = len(held.clean_held) / score.clean_total
     record_property("heldout_precision", score.precision)
     record_property("heldout_recall", score.recall)
+    record_property("heldout_caught_with_review", caught)
+    record_property("heldout_clean_held", clean_held)
     print_figures(capsys, "tests/data/heldout", score)
-    if score.recall < 0.90 or score.false_positives:
+    with capsys.disabled():
+        print(f"  with the review tier: {caught:.1%} of spam refused or held, {clean_held:.1%} of clean posts held")
+    if score.false_positives or caught < 0.90 or clean_held > 0.05:
         pytest.fail(
-            f"held-out target not reached: {score.summary()}; target recall >= 90% and no clean post refused",
+            f"held-out target not reached: {score.summary()}; refused or held {caught:.1%}, clean held "
+            f"{clean_held:.1%}; target: no clean post refused, refused or held >= 90%, clean held <= 5%",
             pytrace=False,
         )
 
@@ -1243,6 +1389,8 @@ def test_filter_report_prints_each_corpus_and_says_when_one_is_missing(tmp_path)
     assert "spam 3: 2 caught, 1 missed; clean 2: 0 refused" in report
     assert "precision 100.0%  recall 66.7%" in report
     assert "false negative: Room in Aundh, 9k" in report
+    assert "with the review tier: spam 2 refused, " in report
+    assert "recall (refused or held) " in report and "clean held " in report
     assert f"{tmp_path / 'absent'}: no corpus here" in report
 
 

@@ -204,7 +204,7 @@ def test_honeypot_refuses_and_shadowbans_permanently(servers, redis_state):
 def test_three_reporter_networks_shadowban_the_fingerprint_for_review_five_delete(servers, redis_state):
     a, b = servers
     scammer = Browser(a)
-    message = scammer.post_ok("Room in Baner, pay token advance to confirm")
+    message = scammer.post_ok("Room in Baner near the IT park, token advance to confirm after visit")
     body = {"message_id": message["id"], "reported_browser_id": message["browser_id"]}
     watcher = Socket(b, "/ws/events", location="Pune")
 

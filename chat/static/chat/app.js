@@ -409,7 +409,13 @@ async function submitPost(event) {
     ui.phone.value = "";
     updateCounter();
     if (!state.city || sameCity(posted.location, state.city)) feed.addOwn(posted);
-    say(ui.formSuccess, `Posted to ${posted.location || cityLabel(state.city)}. Your post is live.`);
+    const where = posted.location || cityLabel(state.city);
+    say(
+      ui.formSuccess,
+      posted.held_for_review
+        ? `Posted to ${where}. A moderator will check it before others can see it.`
+        : `Posted to ${where}. Your post is live.`,
+    );
     refreshCooldown();
   } catch (error) {
     say(ui.formError, postErrorSentence(error));

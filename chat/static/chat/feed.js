@@ -104,7 +104,12 @@ export class Feed {
 
   insert(message, where, { fresh = false } = {}) {
     if (!message || typeof message.id !== "string") return false;
-    if (this.items.has(message.id) || this.deleted.has(message.id)) return false;
+    if (this.items.has(message.id)) {
+      // A held post a moderator approved comes again, public: it is no longer waiting.
+      if (!message.held_for_review) this.items.get(message.id).querySelector(".held-label")?.remove();
+      return false;
+    }
+    if (this.deleted.has(message.id)) return false;
     const item = renderPost(message, { api: this.api, publicId: this.publicId });
     if (fresh) item.classList.add("post-fresh");
     this.items.set(message.id, item);

@@ -57,6 +57,11 @@ export function renderPost(message, { api, publicId }) {
 
   if (own) {
     actions.append(el("span", { className: "own-label", text: "Your post" }));
+    if (message.held_for_review) {
+      actions.append(
+        el("span", { className: "held-label", text: "Waiting for a moderator: only you can see it until then" }),
+      );
+    }
     return item;
   }
 
