@@ -20,6 +20,7 @@ from django.utils import timezone
 from chat.models import CityView, Message
 from devtools.instances import ServerProcess
 from tests.browser.pages import BROWSER_SKIP_REASON, BROWSERS_AVAILABLE, expect
+from tests.chat.test_admin import run_action
 from tests.clients import Browser, new_ip
 
 pytestmark = [
@@ -232,8 +233,6 @@ def test_three_reports_hide_the_authors_later_posts_from_everyone_but_the_author
 
 
 def test_a_held_post_is_shown_to_its_author_as_waiting_and_to_everyone_once_approved(person, servers, moderator, held_text):
-    from django.urls import reverse
-
     a, b = servers
     author = person("author", city="Pune").open(a)
     reader = person("reader", city="Pune").open(b)
@@ -252,11 +251,8 @@ def test_a_held_post_is_shown_to_its_author_as_waiting_and_to_everyone_once_appr
     reader.expect_post(sentinel)
     reader.expect_no_post(text)
 
-    response = moderator.post(
-        reverse("admin:chat_heldmessage_changelist"),
-        {"action": "approve_and_publish", "_selected_action": [posted["id"]], "index": 0},
-    )
-    assert response.status_code == 302
+    notes = run_action(moderator, "approve_and_publish", [posted["id"]], changelist="admin:chat_heldmessage_changelist")
+    assert notes == ["1 message approved and published."]
     reader.expect_post(text)
     expect(author.card_by_id(posted["id"]).locator(".held-label")).to_have_count(0)
     assert author.card_by_id(posted["id"]).count() == 1

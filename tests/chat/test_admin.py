@@ -18,8 +18,9 @@ PHONE = "9876501234"
 
 
 
-def run_action(client, action, message_ids):
-    response = client.post(reverse(MESSAGES), {"action": action, "_selected_action": message_ids, "index": 0})
+def run_action(client, action, message_ids, changelist=MESSAGES):
+    """Run an admin action on messages; the notes it shows the moderator."""
+    response = client.post(reverse(changelist), {"action": action, "_selected_action": message_ids, "index": 0})
     assert response.status_code == 302, response.content[:500]
     return [str(m) for m in client.get(response["Location"]).context["messages"]]
 

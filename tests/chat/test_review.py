@@ -10,6 +10,7 @@ from django.urls import reverse
 from chat.models import Message
 from security import shadowban
 from security.identity import build_identity
+from tests.chat.test_admin import run_action
 from tests.clients import MESSAGE_FIELDS, Browser, Socket, visible_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,9 +19,7 @@ QUEUE = "admin:chat_heldmessage_changelist"
 
 
 def run_queue_action(client, action, message_ids):
-    response = client.post(reverse(QUEUE), {"action": action, "_selected_action": message_ids, "index": 0})
-    assert response.status_code == 302, response.content[:500]
-    return [str(m) for m in client.get(response["Location"]).context["messages"]]
+    return run_action(client, action, message_ids, changelist=QUEUE)
 
 
 def queued_ids(client):
@@ -68,12 +67,9 @@ def test_a_held_post_reaches_only_its_author_until_a_moderator_approves_it(serve
     assert held["id"] in visible_ids(Browser(b), location="Pune")
     assert queued_ids(moderator) == []
 
-    response = moderator.post(
-        reverse("admin:chat_message_changelist"),
-        {"action": "approve_and_publish", "_selected_action": [held["id"]], "index": 0},
-    )
-    notes = [str(m) for m in moderator.get(response["Location"]).context["messages"]]
-    assert notes == ["0 messages approved and published. 1 skipped: not held."]
+    assert run_action(moderator, "approve_and_publish", [held["id"]]) == [
+        "0 messages approved and published. 1 skipped: not held."
+    ]
     for socket in (author_events, other_events, other_krib):
         socket.close()
 
