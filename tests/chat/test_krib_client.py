@@ -26,6 +26,7 @@ import pytest
 from chat.forms import is_inert_html
 from chat.models import CityView, Message
 from security.models import Report
+from tests.chat.test_admin import run_action
 from tests.clients import BROWSER_USER_AGENT, Socket, new_ip
 from tests.ops.test_metrics import moved_in_all_labels, scrape
 
@@ -98,6 +99,27 @@ def test_posting_works_and_the_live_frame_echoes_the_device_id(servers):
     stored = Message.objects.get(id=posted["id"])
     assert stored.poster_fingerprint == poster.fingerprint and stored.public_id == poster.device_id
     poster_socket.close()
+    reader_socket.close()
+
+
+def test_a_held_post_is_answered_as_krib_reads_a_post_and_reaches_others_once_approved(servers, moderator, held_text):
+    a, b = servers
+    poster, reader = KribClient(a), KribClient(b)
+    reader_socket = reader.feed_socket()
+
+    response = poster.post(held_text)
+    assert response.status_code == 200, response.text
+    held = response.json()
+    assert {"id", "browser_id", "message", "message_type", "timestamp"} <= set(held) and held["held_for_review"] is True
+    assert held["id"] in [m["id"] for m in poster.initial_messages()]
+    assert held["id"] not in [m["id"] for m in reader.initial_messages()]
+
+    assert run_action(moderator, "approve_and_publish", [held["id"]], changelist="admin:chat_heldmessage_changelist") == [
+        "1 message approved and published."
+    ]
+    frame = reader_socket.recv()  # the first frame it gets: the held post was not sent before
+    assert frame["id"] == held["id"] and reader.shows_live(frame) and "held_for_review" not in frame
+    assert held["id"] in [m["id"] for m in reader.initial_messages()]
     reader_socket.close()
 
 
