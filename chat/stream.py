@@ -14,7 +14,7 @@ import time
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Exists, F, Max, OuterRef, Q
 
 from chat import events
 from chat.models import Message, StreamCounter, StreamEvent
@@ -67,9 +67,15 @@ def high_water_mark():
 
 def _unsent_events():
     """Events worth sending: a message event whose message was deleted since is left
-    out (its deletion event follows; no need to show a removed post first)."""
+    out (its deletion event follows; no need to show a removed post first), and so is
+    one that a later event of the same message supersedes (a held post approved, a post
+    restored): the message is read as it is now, so sending both would send it twice."""
+    superseded = StreamEvent.objects.filter(
+        message=OuterRef("message"), kind=StreamEvent.Kind.MESSAGE, id__gt=OuterRef("id")
+    )
     return (
         StreamEvent.objects.exclude(kind=StreamEvent.Kind.MESSAGE, message__is_deleted=True)
+        .exclude(Q(kind=StreamEvent.Kind.MESSAGE) & Exists(superseded))
         .select_related("message")
         .order_by("id")
     )

@@ -11,7 +11,7 @@ from chat.models import Message
 from security import shadowban
 from security.identity import build_identity
 from tests.chat.test_admin import run_action
-from tests.clients import MESSAGE_FIELDS, Browser, Socket, visible_ids
+from tests.clients import MESSAGE_FIELDS, Browser, Socket, is_replay_complete, visible_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -126,3 +126,22 @@ def test_the_queue_needs_a_moderator(servers, django_user_model):
     staff = Client()
     staff.force_login(django_user_model.objects.create_user("staff", "staff@example.com", is_staff=True))
     assert staff.get(reverse(QUEUE)).status_code == 403
+
+
+def test_replay_sends_a_held_post_to_its_author_only_and_once_approved_once(servers, moderator, held_text):
+    a, b = servers
+    before = Browser(a).post_ok("2BHK in Wakad, 21k, family preferred, lift and parking", location="Pune")
+    author = Browser(b)
+    held = author.post_ok(held_text, location="Pune")
+
+    def replayed(**identity):
+        socket = Socket(a, "/ws/events", location="Pune", since=before["id"], **identity)
+        frames = socket.recv_until(is_replay_complete)[:-1]
+        socket.close()
+        return [(frame["data"]["id"], frame["data"].get("held_for_review")) for frame in frames]
+
+    assert replayed() == []
+    assert replayed(fingerprint=author.fingerprint, ip=author.ip) == [(held["id"], True)]
+    assert run_queue_action(moderator, "approve_and_publish", [held["id"]]) == ["1 message approved and published."]
+    assert replayed() == [(held["id"], None)]
+    assert replayed(fingerprint=author.fingerprint, ip=author.ip) == [(held["id"], None)]
