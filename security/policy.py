@@ -39,10 +39,14 @@ def admit_action(identity, endpoint):
     ``endpoint`` names the action and its target for the burst profiler; None for an
     action a page load fires, which the profiler must not count.
     """
-    ratelimit.check_burst(identity)
-    ratelimit.check_network_writes(identity)
+    steps = [ratelimit.burst_hit(identity), ratelimit.network_writes_hit(identity)]
     if endpoint is not None:
-        profiler.record_action(identity, endpoint)
+        steps.append(profiler.action_hit(identity, endpoint))
+    results = iter(store.hits(steps))  # one round trip, stopping at the first refusal
+    ratelimit.judge_burst(identity, next(results))
+    ratelimit.judge_network_writes(identity, next(results))
+    if endpoint is not None:
+        profiler.judge_actions(identity, next(results)[2])
 
 
 def screen_post(identity, text, honeypot):
