@@ -21,7 +21,8 @@ def next_ids(count):
 
 
 def test_ids_follow_the_counter_row_one_by_one(monkeypatch):
-    start = StreamCounter.objects.get(id=stream.COUNTER_ID).last_event_id
+    counter, _ = StreamCounter.objects.get_or_create(id=stream.COUNTER_ID)  # other tests may flush it
+    start = counter.last_event_id
     returning = next_ids(3)
     monkeypatch.setattr(stream, "_UPDATE_RETURNS", {})  # the two-statement path
     two_statements = next_ids(3)
