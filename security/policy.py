@@ -11,7 +11,7 @@ from functools import lru_cache
 from core import metrics
 from core.conf import kirb_setting
 from core.errors import PolicyViolation, RateLimited
-from security import audit, automation, blocks, profiler, ratelimit, reputation, shadowban, store
+from security import audit, automation, blocks, profiler, ratelimit, shadowban, store
 from security.content_filter import ContentFilter, FilterConfig
 from security.models import Reason
 
@@ -65,15 +65,10 @@ def screen_post(identity, text, honeypot):
             audit.reject(identity, "content_filter", PolicyViolation(_REPEATED_VIOLATION, code="policy_violation"))
         audit.reject(identity, "content_filter", PolicyViolation(verdict.message, code="content_filter", rule=verdict.rule))
 
-    policy = reputation.post_policy(identity.ip)
-    ratelimit.claim_post_slot(identity, policy.cooldown_seconds)
-    try:
-        ratelimit.check_network_ceiling(identity, "post")
-    except RateLimited:
-        ratelimit.release_post_slot(identity)
-        raise
+    # The reputation, the post slot, the network's post ceiling and the shadowbans: one round trip.
+    policy, shadowbanned = ratelimit.claim_post(identity)
 
-    if policy.shadowbanned or shadowban.is_shadowbanned(identity):
+    if policy.shadowbanned or shadowbanned:
         return Audience.POSTER_ONLY
     rule = automation.automation_rule(identity)
     if rule is not None:

@@ -3,7 +3,7 @@
 import uuid
 
 from core.conf import kirb_setting
-from security import audit, blocks, store
+from security import audit, blocks, reputation, shadowban, store
 from security.models import Reason
 
 
@@ -84,9 +84,32 @@ def _cooldown_key(identity):
     return store.key("cooldown", identity.key)
 
 
+def claim_post(identity):
+    """After the content filter, in one round trip (store.claim_then_hit): the network's
+    reputation (reputation.post_policy), the post slot for its cooldown
+    (``claim_post_slot``), the network's post ceiling (``check_network_ceiling``, the slot
+    given back if it refuses) and whether ``identity`` is shadowbanned
+    (shadowban.is_shadowbanned). Returns ``(PostPolicy, shadowbanned)``, or refuses (429)
+    as those would."""
+    reporters, claim, ceiling, values = store.claim_then_hit(
+        reputation.reporters_key(identity.ip),
+        _cooldown_key(identity),
+        reputation.cooldowns_by_reporters(),
+        _window(_network_key(identity, "post"), "NETWORK_POST"),
+        shadowban.shadowban_keys(identity),
+    )
+    _judge_post_slot(identity, claim)
+    _judge_network(identity, "post", ceiling)
+    return reputation.post_policy_for(reporters), shadowban.is_shadowbanned_from(values)
+
+
 def claim_post_slot(identity, cooldown_seconds):
     """One post per cooldown: SET NX, so racing instances accept exactly one."""
-    claimed, retry_after = store.claim(_cooldown_key(identity), cooldown_seconds)
+    _judge_post_slot(identity, store.claim(_cooldown_key(identity), cooldown_seconds))
+
+
+def _judge_post_slot(identity, claim):
+    claimed, retry_after = claim
     if not claimed:
         audit.rate_limited(
             identity, "post_cooldown", "You can post again after the cooldown.",

@@ -1,9 +1,15 @@
-"""store.hits: several windows in one round trip, step for step what ``hit`` and
-``distinct_in_window`` do one by one, stopping at the first refusal."""
+"""store.hits and store.claim_then_hit (ratelimit.claim_post): several checks in one
+round trip, step for step what ``hit``, ``distinct_in_window``, ``claim`` and the reads
+do one by one, stopping at the first refusal."""
 
 import uuid
 
-from security import store
+import pytest
+
+from core.errors import RateLimited
+from security import ratelimit, reputation, shadowban, store
+from security.identity import build_identity
+from security.models import Reason
 
 
 def fresh_key(name):
@@ -48,3 +54,61 @@ def test_a_refusal_after_the_first_step_keeps_the_steps_before_it():
     results = store.hits([store.Hit(a, limit=5, window_ms=10_000), store.Hit(b, limit=1, window_ms=10_000)])
     assert [allowed for allowed, _, _ in results] == [True, False]
     assert results[0][2] == 1 and store.redis().zcard(a) == 1
+
+
+# --- ratelimit.claim_post: screen_post's reputation, slot, ceiling and shadowbans in one script
+
+
+def someone(ip=None):
+    return build_identity(ip or f"198.51.100.{uuid.uuid4().int % 200 + 1}", f"fp-{uuid.uuid4().hex[:12]}", "Mozilla/5.0")
+
+
+@pytest.mark.parametrize("reporters", [0, 1, 2, 3, 4, 6, 9, 10, 12])
+def test_claim_post_takes_the_cooldown_post_policy_gives(reporters):
+    identity = someone()
+    store.redis().delete(reputation.reporters_key(identity.ip), store.key("rate_limit", identity.network, "post"))
+    for n in range(reporters):
+        reputation.record_report(identity.ip, f"203.0.{n}.0/24")
+    policy, shadowbanned = ratelimit.claim_post(identity)
+    assert policy == reputation.post_policy(identity.ip) and not shadowbanned
+    pttl = store.redis().pttl(store.key("cooldown", identity.key))
+    assert policy.cooldown_seconds * 1000 - 2000 < pttl <= policy.cooldown_seconds * 1000
+    store.redis().delete(reputation.reporters_key(identity.ip))
+
+
+def test_claim_post_refuses_a_second_post_within_the_cooldown_like_claim_post_slot():
+    identity = someone()
+    store.redis().delete(store.key("rate_limit", identity.network, "post"))
+    ratelimit.claim_post(identity)
+    with pytest.raises(RateLimited) as refused:
+        ratelimit.claim_post(identity)
+    assert refused.value.code == "post_cooldown" and 59 <= refused.value.retry_after_seconds <= 60
+    assert store.redis().zcard(store.key("rate_limit", identity.network, "post")) == 1  # the ceiling not counted
+
+
+def test_claim_post_at_the_network_ceiling_gives_the_slot_back(settings):
+    ip = "198.51.100.250"
+    store.redis().delete(store.key("rate_limit", "198.51.100.250", "post"))
+    limit = settings.KIRB["NETWORK_POST_LIMIT"]
+    for _ in range(limit):
+        ratelimit.claim_post(someone(ip))
+    identity = someone(ip)
+    with pytest.raises(RateLimited) as refused:
+        ratelimit.claim_post(identity)
+    assert refused.value.code == "ip_rate_limited"
+    assert not store.redis().exists(store.key("cooldown", identity.key))  # may retry at once
+    assert store.redis().zcard(store.key("rate_limit", ip, "post")) == limit
+    store.redis().delete(store.key("rate_limit", ip, "post"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("by", ["key", "fingerprint"])
+def test_claim_post_sees_both_kinds_of_shadowban(by):
+    identity = someone()
+    store.redis().delete(store.key("rate_limit", identity.network, "post"))
+    if by == "key":
+        shadowban.shadowban_key(identity, reason=Reason.HONEYPOT, seconds=60)
+    else:
+        shadowban.shadowban_fingerprint(identity.fingerprint, reason=Reason.HONEYPOT, seconds=60)
+    assert ratelimit.claim_post(identity)[1] is True
+    assert shadowban.is_shadowbanned(identity)
