@@ -10,11 +10,13 @@ alike (SQLite runs IMMEDIATE transactions: one writer at a time anyway).
 """
 
 import logging
+import sqlite3
 import time
 from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q
+from django.utils import timezone
 
 from chat import events
 from chat.models import Message, StreamCounter, StreamEvent
@@ -35,13 +37,21 @@ def record(kind, message):
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("stream.record() must run inside the transaction of the change it announces.")
     event_id = _next_event_id()
-    StreamEvent.objects.create(id=event_id, kind=kind, message=message)
+    _insert_event(event_id, kind, message)
     transaction.on_commit(partial(events.publish, event_id, kind, message))
     return event_id
 
 
 def _next_event_id():
-    updated = StreamCounter.objects.filter(id=COUNTER_ID).update(last_event_id=F("last_event_id") + 1)
+    connection = transaction.get_connection()
+    if _UPDATE_RETURNS.get(connection.vendor, False):
+        # One statement: the increment and the new value (no SELECT after the UPDATE).
+        incremented = _increment_returning(connection)
+        if incremented is not None:
+            return incremented
+        updated = 0
+    else:
+        updated = _increment()
     if not updated:
         # No counter row: the table was emptied (the migration creates it). Ids must
         # never go back (running hubs and clients hold cursors), so start after both
@@ -55,8 +65,47 @@ def _next_event_id():
                 StreamCounter.objects.create(id=COUNTER_ID, last_event_id=start)
             return start
         except IntegrityError:
-            StreamCounter.objects.filter(id=COUNTER_ID).update(last_event_id=F("last_event_id") + 1)
+            _increment()
     return StreamCounter.objects.values_list("last_event_id", flat=True).get(id=COUNTER_ID)
+
+
+_EVENT_COLUMNS = ("id", "kind", "message", "created_at")
+
+
+def _insert_event(event_id, kind, message):
+    """``StreamEvent.objects.create(id=event_id, kind=kind, message=message)`` as the one
+    INSERT it runs, each value prepared by its field as the ORM prepares it, without
+    building and saving a model instance (which costs more than the statement)."""
+    connection = transaction.get_connection()
+    fields = [StreamEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
+    values = (event_id, kind, message.pk, timezone.now())
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(StreamEvent._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})",
+            [field.get_db_prep_save(value, connection) for field, value in zip(fields, values)],
+        )
+
+
+# Databases whose UPDATE takes RETURNING (SQLite since 3.35, 2021).
+_UPDATE_RETURNS = {"postgresql": True, "sqlite": sqlite3.sqlite_version_info >= (3, 35)}
+
+
+def _increment():
+    return StreamCounter.objects.filter(id=COUNTER_ID).update(last_event_id=F("last_event_id") + 1)
+
+
+def _increment_returning(connection):
+    """``_increment`` and the new value in one statement; None when there is no counter row."""
+    quote = connection.ops.quote_name
+    table = quote(StreamCounter._meta.db_table)
+    counter = quote(StreamCounter._meta.get_field("last_event_id").column)
+    key = quote(StreamCounter._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {counter} = {counter} + 1 WHERE {key} = %s RETURNING {counter}", [COUNTER_ID])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def high_water_mark():

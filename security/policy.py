@@ -12,7 +12,7 @@ from typing import NamedTuple
 from core import metrics
 from core.conf import kirb_setting
 from core.errors import PolicyViolation, RateLimited
-from security import audit, automation, blocks, profiler, ratelimit, reputation, shadowban, store
+from security import audit, automation, blocks, profiler, ratelimit, shadowban, store
 from security.content_filter import ContentFilter, FilterConfig
 from security.models import Reason
 
@@ -50,10 +50,14 @@ def admit_action(identity, endpoint):
     ``endpoint`` names the action and its target for the burst profiler; None for an
     action a page load fires, which the profiler must not count.
     """
-    ratelimit.check_burst(identity)
-    ratelimit.check_network_writes(identity)
+    steps = [ratelimit.burst_hit(identity), ratelimit.network_writes_hit(identity)]
     if endpoint is not None:
-        profiler.record_action(identity, endpoint)
+        steps.append(profiler.action_hit(identity, endpoint))
+    results = iter(store.hits(steps))  # one round trip, stopping at the first refusal
+    ratelimit.judge_burst(identity, next(results))
+    ratelimit.judge_network_writes(identity, next(results))
+    if endpoint is not None:
+        profiler.judge_actions(identity, next(results)[2])
 
 
 def screen_post(identity, text, honeypot):
@@ -72,16 +76,11 @@ def screen_post(identity, text, honeypot):
             audit.reject(identity, "content_filter", PolicyViolation(_REPEATED_VIOLATION, code="policy_violation"))
         audit.reject(identity, "content_filter", PolicyViolation(verdict.message, code="content_filter", rule=verdict.rule))
 
-    policy = reputation.post_policy(identity.ip)
-    ratelimit.claim_post_slot(identity, policy.cooldown_seconds)
-    try:
-        ratelimit.check_network_ceiling(identity, "post")
-    except RateLimited:
-        ratelimit.release_post_slot(identity)
-        raise
+    # The reputation, the post slot, the network's post ceiling and the shadowbans: one round trip.
+    policy, shadowbanned = ratelimit.claim_post(identity)
 
     review_reason = _review_reason(text)
-    if policy.shadowbanned or shadowban.is_shadowbanned(identity):
+    if policy.shadowbanned or shadowbanned:
         return Screening(Audience.POSTER_ONLY, review_reason)
     rule = automation.automation_rule(identity)
     if rule is not None:

@@ -13,10 +13,14 @@ from security import audit, blocks, shadowban, store
 from security.models import Reason
 
 
-def record_action(identity, endpoint):
-    distinct = store.distinct_in_window(
-        store.key("profile", identity.key), endpoint, window_ms=kirb_setting("PROFILER_WINDOW_MS")
-    )
+def action_hit(identity, endpoint):
+    """Recording ``endpoint`` among ``identity``'s distinct actions in the window: a step
+    of ``store.hits`` (policy.admit_action counts it with the write limits)."""
+    return store.Hit(store.key("profile", identity.key), window_ms=kirb_setting("PROFILER_WINDOW_MS"), member=endpoint)
+
+
+def judge_actions(identity, distinct):
+    """``distinct`` actions in the window: at PROFILER_DISTINCT_ENDPOINTS, a script."""
     if distinct >= kirb_setting("PROFILER_DISTINCT_ENDPOINTS"):
         audit.bot_detected(identity, Reason.BURST_PROFILER)
         shadowban.shadowban_key(identity, reason=Reason.BURST_PROFILER, seconds=kirb_setting("PROFILER_SHADOWBAN_SECONDS"))

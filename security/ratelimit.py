@@ -3,7 +3,7 @@
 import uuid
 
 from core.conf import kirb_setting
-from security import audit, blocks, store
+from security import audit, blocks, reputation, shadowban, store
 from security.models import Reason
 
 
@@ -18,10 +18,27 @@ def _hit(window_key, limit_name, member=None):
     )
 
 
-def check_burst(identity):
+def _window(window_key, limit_name):
+    """``_hit``'s step for ``store.hits``."""
+    return store.Hit(
+        window_key,
+        limit=kirb_setting(f"{limit_name}_LIMIT"),
+        window_ms=kirb_setting(f"{limit_name}_WINDOW_SECONDS") * 1000,
+    )
+
+
+# The write limits every action passes (policy.admit_action), counted together in one
+# round trip (store.hits): each ``*_hit`` is the step, each ``judge_*`` its verdict.
+
+
+def burst_hit(identity):
+    return _window(store.key("burst", identity.key), "BURST")
+
+
+def judge_burst(identity, result):
     """More write requests than BURST_LIMIT in BURST_WINDOW_SECONDS: 429, and this
     composite key cooled down (its network blocked only if it is one of several)."""
-    allowed, _, _ = _hit(store.key("burst", identity.key), "BURST")
+    allowed, _, _ = result
     if not allowed:
         seconds = kirb_setting("BURST_BLOCK_SECONDS")
         blocks.cool_down_offender(identity, reason=Reason.BURST_LIMIT, seconds=seconds)
@@ -31,9 +48,13 @@ def check_burst(identity):
         )  # fmt: skip
 
 
-def check_network_writes(identity):
+def network_writes_hit(identity):
+    return _window(_network_key(identity, "ip_writes"), "IP_WRITE")
+
+
+def judge_network_writes(identity, result):
     """Write requests per network, however many fingerprints it claims."""
-    _network_hit(identity, "ip_writes", "IP_WRITE")
+    _judge_network(identity, "ip_writes", result)
 
 
 def check_network_ceiling(identity, action):
@@ -42,8 +63,16 @@ def check_network_ceiling(identity, action):
     _network_hit(identity, action, f"NETWORK_{action.upper()}")
 
 
+def _network_key(identity, limit_type):
+    return store.key("rate_limit", identity.network, limit_type)
+
+
 def _network_hit(identity, limit_type, limit_name):
-    allowed, retry_after, _ = _hit(store.key("rate_limit", identity.network, limit_type), limit_name)
+    _judge_network(identity, limit_type, _hit(_network_key(identity, limit_type), limit_name))
+
+
+def _judge_network(identity, limit_type, result):
+    allowed, retry_after, _ = result
     if not allowed:
         audit.rate_limited(
             identity, f"network_{limit_type}_limit", "Too many requests from your network; try again later.",
@@ -55,9 +84,32 @@ def _cooldown_key(identity):
     return store.key("cooldown", identity.key)
 
 
+def claim_post(identity):
+    """After the content filter, in one round trip (store.claim_then_hit): the network's
+    reputation (reputation.post_policy), the post slot for its cooldown
+    (``claim_post_slot``), the network's post ceiling (``check_network_ceiling``, the slot
+    given back if it refuses) and whether ``identity`` is shadowbanned
+    (shadowban.is_shadowbanned). Returns ``(PostPolicy, shadowbanned)``, or refuses (429)
+    as those would."""
+    reporters, claim, ceiling, values = store.claim_then_hit(
+        reputation.reporters_key(identity.ip),
+        _cooldown_key(identity),
+        reputation.cooldowns_by_reporters(),
+        _window(_network_key(identity, "post"), "NETWORK_POST"),
+        shadowban.shadowban_keys(identity),
+    )
+    _judge_post_slot(identity, claim)
+    _judge_network(identity, "post", ceiling)
+    return reputation.post_policy_for(reporters), shadowban.is_shadowbanned_from(values)
+
+
 def claim_post_slot(identity, cooldown_seconds):
     """One post per cooldown: SET NX, so racing instances accept exactly one."""
-    claimed, retry_after = store.claim(_cooldown_key(identity), cooldown_seconds)
+    _judge_post_slot(identity, store.claim(_cooldown_key(identity), cooldown_seconds))
+
+
+def _judge_post_slot(identity, claim):
+    claimed, retry_after = claim
     if not claimed:
         audit.rate_limited(
             identity, "post_cooldown", "You can post again after the cooldown.",

@@ -23,22 +23,38 @@ class PostPolicy:
     shadowbanned: bool  # posts visible to the author only
 
 
-def _reporters_key(ip):
+def reporters_key(ip):
     return store.key("reports", "ip", network_of(ip))
 
 
 def record_report(poster_ip, reporter_network):
     """Count ``reporter_network`` against ``poster_ip``'s network; returns the distinct reporters."""
-    return store.add_distinct(_reporters_key(poster_ip), reporter_network, ttl_seconds=kirb_setting("IP_RISK_WINDOW_SECONDS"))
+    return store.add_distinct(reporters_key(poster_ip), reporter_network, ttl_seconds=kirb_setting("IP_RISK_WINDOW_SECONDS"))
 
 
 def risk_level(ip):
-    reporters = store.redis().scard(_reporters_key(ip))
+    return _level(store.redis().scard(reporters_key(ip)))
+
+
+def _level(reporters):
     return sum(1 for threshold in kirb_setting("IP_RISK_REPORT_THRESHOLDS") if reporters >= threshold)
 
 
 def post_policy(ip):
-    level = risk_level(ip)
+    return post_policy_for(store.redis().scard(reporters_key(ip)))
+
+
+def cooldowns_by_reporters():
+    """``(reporters, post cooldown seconds)`` from each level on, ascending: what
+    ``post_policy_for(reporters).cooldown_seconds`` is, for a script to pick
+    (security.ratelimit.claim_post)."""
+    steps = {0, *(threshold for threshold in kirb_setting("IP_RISK_REPORT_THRESHOLDS") if threshold > 0)}
+    return [(reporters, post_policy_for(reporters).cooldown_seconds) for reporters in sorted(steps)]
+
+
+def post_policy_for(reporters):
+    """The ``PostPolicy`` of a network with ``reporters`` distinct reporter networks."""
+    level = _level(reporters)
     cooldowns = (kirb_setting("POST_COOLDOWN_SECONDS"), *kirb_setting("IP_RISK_POST_COOLDOWNS_SECONDS"))
     return PostPolicy(
         cooldown_seconds=cooldowns[min(level, len(cooldowns) - 1)],

@@ -39,8 +39,17 @@ def fingerprint_is_shadowbanned(fingerprint):
 
 def is_shadowbanned(identity):
     """One round trip for both kinds."""
-    by_key, by_fingerprint = store.redis().mget(
+    return is_shadowbanned_from(store.redis().mget(*shadowban_keys(identity)))
+
+
+def shadowban_keys(identity):
+    """The keys whose values ``is_shadowbanned_from`` judges."""
+    return (
         enforcement.shadowban_key(Shadowban.Target.KEY, identity.key),
         enforcement.shadowban_key(Shadowban.Target.FINGERPRINT, identity.fingerprint),
     )
+
+
+def is_shadowbanned_from(values):
+    by_key, by_fingerprint = values
     return by_key is not None or by_fingerprint is not None

@@ -42,6 +42,81 @@ redis.call('PEXPIRE', KEYS[1], window)
 return redis.call('ZCARD', KEYS[1])
 """
 
+# Several windows in one round trip, in order, stopping at the first that refuses:
+# each step is _SLIDING_WINDOW (a limit) or _DISTINCT_IN_WINDOW (limit -1) on its
+# KEYS[i], with ARGV limit, window_ms, member per step. Returns {count, retry_after_ms,
+# allowed (1/0)} per step run; a refused step is the last.
+_WINDOWS = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local results = {}
+for i, window_key in ipairs(KEYS) do
+    local limit, window, member = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1]), ARGV[3 * i]
+    redis.call('ZREMRANGEBYSCORE', window_key, '-inf', now - window)
+    if limit < 0 then
+        redis.call('ZADD', window_key, now, member)
+        redis.call('PEXPIRE', window_key, window)
+        table.insert(results, redis.call('ZCARD', window_key))
+        table.insert(results, 0)
+        table.insert(results, 1)
+    else
+        local count = redis.call('ZCARD', window_key)
+        if count < limit then
+            redis.call('ZADD', window_key, now, member)
+            redis.call('PEXPIRE', window_key, window)
+            table.insert(results, count + 1)
+            table.insert(results, 0)
+            table.insert(results, 1)
+        else
+            local oldest = redis.call('ZRANGE', window_key, 0, 0, 'WITHSCORES')
+            table.insert(results, count)
+            table.insert(results, tonumber(oldest[2]) + window - now)
+            table.insert(results, 0)
+            return results
+        end
+    end
+end
+return results
+"""
+
+# A claim whose length depends on a set's size, then a sliding window, then reads, in
+# one round trip. KEYS: the set, the claim, the window, the keys to read. ARGV: the
+# window's limit, window_ms, member; then pairs (size at least, claim ms), ascending.
+# Returns {size, claimed (1/0), claim's pttl if not}, and once claimed {window allowed
+# (1/0), retry_after_ms, count}: a refused window gives the claim back (DEL); allowed,
+# the values of the keys to read follow (nil for a missing one).
+_CLAIM_THEN_HIT = """
+redis.replicate_commands()
+local size = redis.call('SCARD', KEYS[1])
+local claim_ms = 0
+for i = 4, #ARGV, 2 do
+    if size >= tonumber(ARGV[i]) then
+        claim_ms = tonumber(ARGV[i + 1])
+    end
+end
+if not redis.call('SET', KEYS[2], 1, 'NX', 'PX', claim_ms) then
+    return {size, 0, redis.call('PTTL', KEYS[2])}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[3])
+if count >= limit then
+    redis.call('DEL', KEYS[2])
+    local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+    return {size, 1, 0, 0, tonumber(oldest[2]) + window - now, count}
+end
+redis.call('ZADD', KEYS[3], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[3], window)
+local result = {size, 1, 0, 1, 0, count + 1}
+for i = 4, #KEYS do
+    table.insert(result, redis.call('GET', KEYS[i]))
+end
+return result
+"""
+
 # A set of distinct members with a TTL renewed on every add: KEYS[1]; ARGV: member,
 # ttl_seconds (0: no expiry). Returns the set's size.
 _ADD_DISTINCT = """
@@ -77,6 +152,8 @@ def _script(source):
 _sliding_window = _script(_SLIDING_WINDOW)
 _distinct_in_window = _script(_DISTINCT_IN_WINDOW)
 _add_distinct = _script(_ADD_DISTINCT)
+_windows = _script(_WINDOWS)
+_claim_then_hit = _script(_CLAIM_THEN_HIT)
 
 
 def hit(window_key, *, limit, window_seconds, member=None):
@@ -98,6 +175,50 @@ def unhit(window_key, member):
 def distinct_in_window(window_key, member=None, *, window_ms):
     """Record ``member`` (default: a new one) and count the distinct members in the window."""
     return _distinct_in_window([window_key], [window_ms, member or uuid.uuid4().hex])
+
+
+class Hit:
+    """One step of ``hits``: what ``hit`` counts (a ``limit``), or with ``limit`` None
+    what ``distinct_in_window`` records."""
+
+    __slots__ = ("window_key", "limit", "window_ms", "member")
+
+    def __init__(self, window_key, *, limit=None, window_ms, member=None):
+        self.window_key, self.limit, self.window_ms = window_key, limit, int(window_ms)
+        self.member = member or uuid.uuid4().hex
+
+
+def hits(steps):
+    """``steps`` (``Hit``s) in one round trip, in order, as ``hit`` and
+    ``distinct_in_window`` would one by one, stopping at the first refused: returns
+    ``(allowed, retry_after_seconds, count)`` for each step run (a distinct step is
+    always allowed, its count the distinct members)."""
+    args = []
+    for step in steps:
+        args += [-1 if step.limit is None else step.limit, step.window_ms, step.member]
+    flat = _windows([step.window_key for step in steps], args)
+    return [(bool(flat[i + 2]), flat[i + 1] / 1000, flat[i]) for i in range(0, len(flat), 3)]
+
+
+def claim_then_hit(sized_set, claim_key, claim_seconds_by_size, window, read_keys):
+    """One round trip: ``claim(claim_key, seconds)`` for as many ``seconds`` as the last
+    ``(size, seconds)`` of ``claim_seconds_by_size`` (ascending) that ``sized_set``'s size
+    reaches; once claimed, ``window`` (a ``Hit`` with a limit) counted as ``hit`` does,
+    the claim deleted again if the window refuses; once counted, ``read_keys`` read.
+
+    Returns ``(size, (claimed, claim_retry_after_seconds), window_result or None, values
+    or None)``, ``window_result`` as ``hits`` gives it.
+    """
+    args = [window.limit, window.window_ms, window.member]
+    for size, seconds in claim_seconds_by_size:
+        args += [size, int(seconds * 1000)]
+    reply = _claim_then_hit([sized_set, claim_key, window.window_key, *read_keys], args)
+    size, claimed, claim_pttl = reply[:3]
+    if not claimed:
+        return size, (False, max(claim_pttl, 0) / 1000), None, None
+    allowed, retry_after_ms, count = reply[3:6]
+    values = reply[6:] if allowed else None
+    return size, (True, 0.0), (bool(allowed), retry_after_ms / 1000, count), values
 
 
 def add_distinct(set_key, member, *, ttl_seconds=0):
