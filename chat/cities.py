@@ -47,6 +47,11 @@ def is_known(spelling):
     return city_key(spelling) in _known_keys()
 
 
+def load():
+    """Read the city list now rather than during the first request that names a city."""
+    _known_keys()
+
+
 def clean_city(raw, field="location"):
     """``(spelling, key)`` for a known city; ``("", "")`` for none; else ValidationError."""
     spelling = (raw or "").strip()

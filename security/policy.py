@@ -164,6 +164,11 @@ def cooldown(identity):
     return {"can_post": remaining <= 0, "remaining_seconds": int(-(-remaining // 1))}
 
 
+def load_content_filter():
+    """Build the content filter (its lists and model) now rather than during the first post."""
+    _content_filter()
+
+
 @lru_cache(maxsize=4)
 def _filter_for(config):
     return ContentFilter(config)

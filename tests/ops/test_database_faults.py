@@ -126,7 +126,7 @@ class Load:
 def summary(answers):
     """The ten slowest, for assertion messages."""
     slowest = sorted(answers, key=lambda a: a.elapsed, reverse=True)[:10]
-    return [(a.kind, a.status, round(a.elapsed, 2), a.body.get("error")) for a in slowest]
+    return [(a.kind, a.status, round(a.elapsed, 2), a.body.get("error") if isinstance(a.body, dict) else None) for a in slowest]
 
 
 def receive_message_ids(socket, expected, timeout):

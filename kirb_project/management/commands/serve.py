@@ -6,8 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from redis.exceptions import RedisError
 
+from chat import cities
 from kirb_project import server
-from security import moderation
+from security import moderation, policy
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         host = host or settings.HOST
         port = port or settings.PORT
         self._restore_enforcement_state()
+        self._load_what_requests_need()
         self.stdout.write(f"Kirb serving on http://{host}:{port} (instance {settings.INSTANCE_ID})")
         self.stdout.flush()
         served = server.serve(host, port)
@@ -36,6 +38,13 @@ class Command(BaseCommand):
         self.stdout.flush()
         self.stderr.flush()
         os._exit(0 if served else 1)
+
+    def _load_what_requests_need(self):
+        """The city list and the content filter, built now: built by the first post
+        instead, they held it (and the requests queued behind it) for about a second on
+        a fast machine and several on a slow one."""
+        cities.load()
+        policy.load_content_filter()
 
     def _restore_enforcement_state(self):
         """Redis may have lost everything (no persistence): rebuild bans from the database."""
