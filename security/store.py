@@ -10,84 +10,59 @@ import uuid
 from django.conf import settings
 from django_redis import get_redis_connection
 
-# Sliding-window log: KEYS[1] a sorted set of hits scored by time in ms.
-# ARGV: limit, window_ms, member (unique per hit).
-# Returns {allowed (1/0), retry_after_ms, count}.
-_SLIDING_WINDOW = """
+# One step in a sliding window: a sorted set of hits scored by time in ms. With a
+# limit (>= 0), a hit is counted unless the window holds ``limit`` already; with limit
+# -1, ``member`` is recorded among the distinct members and the step is always allowed.
+# Returns count, retry_after_ms, allowed (1/0). Each script below starts with it.
+_WINDOW_STEP = """
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local count = redis.call('ZCARD', KEYS[1])
-if count < limit then
-    redis.call('ZADD', KEYS[1], now, ARGV[3])
-    redis.call('PEXPIRE', KEYS[1], window)
-    return {1, 0, count + 1}
+local function window_step(window_key, limit, window, member)
+    redis.call('ZREMRANGEBYSCORE', window_key, '-inf', now - window)
+    local count = 0
+    if limit >= 0 then
+        count = redis.call('ZCARD', window_key)
+        if count >= limit then
+            local oldest = redis.call('ZRANGE', window_key, 0, 0, 'WITHSCORES')
+            return count, tonumber(oldest[2]) + window - now, 0
+        end
+    end
+    redis.call('ZADD', window_key, now, member)
+    redis.call('PEXPIRE', window_key, window)
+    if limit < 0 then
+        return redis.call('ZCARD', window_key), 0, 1
+    end
+    return count + 1, 0, 1
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tonumber(oldest[2]) + window - now, count}
 """
 
-# Distinct members within a window: KEYS[1] sorted set; ARGV: window_ms, member.
-# Records the member and returns how many distinct members the window holds.
-_DISTINCT_IN_WINDOW = """
-redis.replicate_commands()
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-redis.call('ZADD', KEYS[1], now, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], window)
-return redis.call('ZCARD', KEYS[1])
-"""
-
-# Several windows in one round trip, in order, stopping at the first that refuses:
-# each step is _SLIDING_WINDOW (a limit) or _DISTINCT_IN_WINDOW (limit -1) on its
-# KEYS[i], with ARGV limit, window_ms, member per step. Returns {count, retry_after_ms,
+# Several window steps in one round trip, in order, stopping at the first that refuses:
+# KEYS[i] with ARGV limit, window_ms, member per step. Returns {count, retry_after_ms,
 # allowed (1/0)} per step run; a refused step is the last.
-_WINDOWS = """
-redis.replicate_commands()
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_WINDOWS = _WINDOW_STEP + """
 local results = {}
 for i, window_key in ipairs(KEYS) do
-    local limit, window, member = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1]), ARGV[3 * i]
-    redis.call('ZREMRANGEBYSCORE', window_key, '-inf', now - window)
-    if limit < 0 then
-        redis.call('ZADD', window_key, now, member)
-        redis.call('PEXPIRE', window_key, window)
-        table.insert(results, redis.call('ZCARD', window_key))
-        table.insert(results, 0)
-        table.insert(results, 1)
-    else
-        local count = redis.call('ZCARD', window_key)
-        if count < limit then
-            redis.call('ZADD', window_key, now, member)
-            redis.call('PEXPIRE', window_key, window)
-            table.insert(results, count + 1)
-            table.insert(results, 0)
-            table.insert(results, 1)
-        else
-            local oldest = redis.call('ZRANGE', window_key, 0, 0, 'WITHSCORES')
-            table.insert(results, count)
-            table.insert(results, tonumber(oldest[2]) + window - now)
-            table.insert(results, 0)
-            return results
-        end
+    local count, retry_after, allowed = window_step(
+        window_key, tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1]), ARGV[3 * i]
+    )
+    table.insert(results, count)
+    table.insert(results, retry_after)
+    table.insert(results, allowed)
+    if allowed == 0 then
+        return results
     end
 end
 return results
 """
 
-# A claim whose length depends on a set's size, then a sliding window, then reads, in
-# one round trip. KEYS: the set, the claim, the window, the keys to read. ARGV: the
+# A claim whose length depends on a set's size, then a window step, then reads, in one
+# round trip. KEYS: the set, the claim, the window, the keys to read. ARGV: the
 # window's limit, window_ms, member; then pairs (size at least, claim ms), ascending.
 # Returns {size, claimed (1/0), claim's pttl if not}, and once claimed {window allowed
 # (1/0), retry_after_ms, count}: a refused window gives the claim back (DEL); allowed,
 # the values of the keys to read follow (nil for a missing one).
-_CLAIM_THEN_HIT = """
-redis.replicate_commands()
+_CLAIM_THEN_HIT = _WINDOW_STEP + """
 local size = redis.call('SCARD', KEYS[1])
 local claim_ms = 0
 for i = 4, #ARGV, 2 do
@@ -98,19 +73,12 @@ end
 if not redis.call('SET', KEYS[2], 1, 'NX', 'PX', claim_ms) then
     return {size, 0, redis.call('PTTL', KEYS[2])}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
-local count = redis.call('ZCARD', KEYS[3])
-if count >= limit then
+local count, retry_after, allowed = window_step(KEYS[3], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])
+if allowed == 0 then
     redis.call('DEL', KEYS[2])
-    local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-    return {size, 1, 0, 0, tonumber(oldest[2]) + window - now, count}
+    return {size, 1, 0, 0, retry_after, count}
 end
-redis.call('ZADD', KEYS[3], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[3], window)
-local result = {size, 1, 0, 1, 0, count + 1}
+local result = {size, 1, 0, 1, 0, count}
 for i = 4, #KEYS do
     table.insert(result, redis.call('GET', KEYS[i]))
 end
@@ -149,8 +117,6 @@ def _script(source):
     return run
 
 
-_sliding_window = _script(_SLIDING_WINDOW)
-_distinct_in_window = _script(_DISTINCT_IN_WINDOW)
 _add_distinct = _script(_ADD_DISTINCT)
 _windows = _script(_WINDOWS)
 _claim_then_hit = _script(_CLAIM_THEN_HIT)
@@ -161,10 +127,7 @@ def hit(window_key, *, limit, window_seconds, member=None):
 
     ``member`` names the hit (default: a new name), for ``unhit`` to take it back.
     """
-    allowed, retry_after_ms, count = _sliding_window(
-        [window_key], [limit, int(window_seconds * 1000), member or uuid.uuid4().hex]
-    )
-    return bool(allowed), retry_after_ms / 1000, count
+    return hits([Hit(window_key, limit=limit, window_ms=window_seconds * 1000, member=member)])[0]
 
 
 def unhit(window_key, member):
@@ -174,7 +137,7 @@ def unhit(window_key, member):
 
 def distinct_in_window(window_key, member=None, *, window_ms):
     """Record ``member`` (default: a new one) and count the distinct members in the window."""
-    return _distinct_in_window([window_key], [window_ms, member or uuid.uuid4().hex])
+    return hits([Hit(window_key, window_ms=window_ms, member=member)])[0][2]
 
 
 class Hit:
@@ -223,14 +186,6 @@ def claim_then_hit(sized_set, claim_key, claim_seconds_by_size, window, read_key
 
 def add_distinct(set_key, member, *, ttl_seconds=0):
     return _add_distinct([set_key], [member, ttl_seconds])
-
-
-def claim(claim_key, seconds):
-    """SET NX with expiry: True if claimed now; else the seconds until it is free."""
-    if redis().set(claim_key, 1, nx=True, px=int(seconds * 1000)):
-        return True, 0.0
-    remaining_ms = redis().pttl(claim_key)
-    return False, max(remaining_ms, 0) / 1000
 
 
 def remaining_seconds(some_key):
