@@ -86,11 +86,11 @@ def _cooldown_key(identity):
 
 def claim_post(identity):
     """After the content filter, in one round trip (store.claim_then_hit): the network's
-    reputation (reputation.post_policy), the post slot for its cooldown
-    (``claim_post_slot``), the network's post ceiling (``check_network_ceiling``, the slot
-    given back if it refuses) and whether ``identity`` is shadowbanned
-    (shadowban.is_shadowbanned). Returns ``(PostPolicy, shadowbanned)``, or refuses (429)
-    as those would."""
+    reputation (reputation.post_policy_for), the post slot for its cooldown (SET NX, so
+    racing instances accept exactly one post), the network's post ceiling
+    (``check_network_ceiling``, the slot given back if it refuses) and whether
+    ``identity`` is shadowbanned (shadowban.is_shadowbanned). Returns
+    ``(PostPolicy, shadowbanned)``, or refuses (429) as those would."""
     reporters, claim, ceiling, values = store.claim_then_hit(
         reputation.reporters_key(identity.ip),
         _cooldown_key(identity),
@@ -101,11 +101,6 @@ def claim_post(identity):
     _judge_post_slot(identity, claim)
     _judge_network(identity, "post", ceiling)
     return reputation.post_policy_for(reporters), shadowban.is_shadowbanned_from(values)
-
-
-def claim_post_slot(identity, cooldown_seconds):
-    """One post per cooldown: SET NX, so racing instances accept exactly one."""
-    _judge_post_slot(identity, store.claim(_cooldown_key(identity), cooldown_seconds))
 
 
 def _judge_post_slot(identity, claim):

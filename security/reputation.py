@@ -32,16 +32,8 @@ def record_report(poster_ip, reporter_network):
     return store.add_distinct(reporters_key(poster_ip), reporter_network, ttl_seconds=kirb_setting("IP_RISK_WINDOW_SECONDS"))
 
 
-def risk_level(ip):
-    return _level(store.redis().scard(reporters_key(ip)))
-
-
 def _level(reporters):
     return sum(1 for threshold in kirb_setting("IP_RISK_REPORT_THRESHOLDS") if reporters >= threshold)
-
-
-def post_policy(ip):
-    return post_policy_for(store.redis().scard(reporters_key(ip)))
 
 
 def cooldowns_by_reporters():
