@@ -1806,9 +1806,10 @@ class ContentFilter:
             return "script_mix"
         if self._has_disguised_profanity(lower):
             return "profanity_disguised"
-        if self._repeats_a_word(lower):
+        words = _REVIEW_PLAIN_WORD_RE.findall(lower)
+        if self._repeats_a_word(words):
             return "repetition_near"
-        if self._spam_model is None or len(_REVIEW_PLAIN_WORD_RE.findall(lower)) < self.config.review_model_min_words:
+        if self._spam_model is None or len(words) < self.config.review_model_min_words:
             return None
         threshold = (
             self.config.review_model_threshold
@@ -1840,11 +1841,10 @@ class ContentFilter:
                 return True
         return False
 
-    def _repeats_a_word(self, lower):
+    def _repeats_a_word(self, words):
         """One word (four letters or more) said three times or more, making up
         FILTER_REVIEW_REPEATED_WORD_SHARE of the post's words: below what the repetition
         rule refuses ("test test test 123 hello hello is this working test")."""
-        words = _REVIEW_PLAIN_WORD_RE.findall(lower)
         if len(words) < self.config.min_words_for_repetition:
             return False
         word, count = Counter(words).most_common(1)[0]
