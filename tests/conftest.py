@@ -142,15 +142,16 @@ def content_filter():
 
 @pytest.fixture(scope="session")
 def held_text(content_filter):
-    """The shortest tuning-corpus post the filter passes but holds for review: found, not
-    written here, so that tests follow the review tier as its signals change."""
+    """The shortest tuning-corpus spam post the filter passes but holds for review: found,
+    not written here, so that tests follow the review tier as its signals change."""
     from security.content_filter import read_corpus
+    from security.management.commands.filter_report import corpus_files
+    from security.management.commands.filter_train import TUNING_CORPORA
 
-    corpora = ["dev", *(f"dev{n}" for n in range(2, 16))]
     held = [
         post
-        for corpus in corpora
-        for post in read_corpus(Path(__file__).parent / "data" / corpus / "spam.txt")
+        for corpus in TUNING_CORPORA
+        for post in read_corpus(corpus_files(Path(settings.BASE_DIR) / corpus)[1])
         if content_filter.check(post) is None and content_filter.review(post)
     ]
     assert held, "the review tier holds no post of the tuning corpora"
