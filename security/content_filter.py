@@ -397,9 +397,11 @@ def _starts_word(text, index):
 
 # Round 7: an employer written as its domain, as people name Booking.com, Naukri.com or
 # Amazon.in: "both work at Booking.com", "I'm with Info Edge (Naukri.com)", "SDE at
-# Amazon.in". The name is typed Capitalised (a brand, not "punerooms.com"), nothing follows
-# it as a path, and words about a job come shortly before it in the same sentence; a
-# made-up name ("Punerooms.com") or "visit"/"website" before it is still a link.
+# Amazon.in". The name is a word of letters, nothing follows it as a path, and words about
+# a job come shortly before it in the same sentence; a name made of a listing site's words
+# ("Punerooms.com") or "visit"/"website" before it is still a link. Round 10: typed in
+# lower case too ("Working at zoho.com Tenkasi office", dev16), unless the name looks made
+# up (ContentFilter._looks_made_up): a brand is typed as people hear it.
 _EMPLOYER_BEFORE_RE = re.compile(
     r"(?:(?i:\b(?:work|works|working|worked|job|jobs|employed|employee|intern|interning|internship|joined|joining"
     r"|engineer|developer|manager|analyst|consultant|designer|executive|sde|staff|colleague|colleagues|office"
@@ -429,7 +431,7 @@ _BRAND_PUSH_RE = re.compile(r"\b(?:check|try|use|search|find|book|see|look|go|cl
 
 
 def _is_employer_domain(host, name, text, match):
-    if not (host[:1].isupper() and name.isalpha()) or text[match.end() : match.end() + 1] == "/":
+    if not name.isalpha() or text[match.end() : match.end() + 1] == "/":
         return False
     if any(part in name for part in _LISTING_NAME_PARTS):
         return False
@@ -1574,7 +1576,13 @@ class ContentFilter:
         units = "|".join(map(re.escape, _read_list(data_dir / "number_units.txt")))
         # Small numbers only: "98456 78901 room" still ends in part of a phone number.
         # Round 7: not the last part of digits joined by stars or the like ("7*3*...*2*6 room").
-        self._quantity_re = re.compile(rf"(?<![\w.,])(?<![0-9][*_~#|+])(?:\d{{1,3}}(?:\.\d+)?|{spelled})\s?(?:{units})(?![a-z])")
+        # Round 10: nor the last of digits in pairs or ones, split by spaces or any symbol,
+        # an emoji included ("98⭐20⭐11⭐45⭐67 room for rent", "98 20 11 45 67 room", dev16);
+        # "9000 18000 2 months" is still a rent, a deposit and a count.
+        self._quantity_re = re.compile(
+            rf"(?<![\w.,])(?<![0-9][*_~#|+])(?<!\D\d\d[^\w.,])(?<!\D\d[^\w.,])"
+            rf"(?:\d{{1,3}}(?:\.\d+)?|{spelled})\s?(?:{units})(?![a-z])"
+        )
         context = _read_sections(data_dir / "number_context.txt")
         self._contact_words = set(context["contact"])
         calls = "|".join(map(re.escape, sorted(context["call"], key=len, reverse=True)))
@@ -1938,7 +1946,10 @@ class ContentFilter:
                 and not _BRAND_PUSH_RE.search(text[max(0, match.start() - 30) : match.start()])
                 and not _BRAND_PUSH_AFTER_RE.match(text, match.end())  # round 8: "olx.in par dekho"
             )
-            or _is_employer_domain(host, name, text, match)
+            or (
+                _is_employer_domain(host, name, text, match)
+                and (host[:1].isupper() or not self._looks_made_up(name))
+            )
         ):
             return False  # round 7: "both work at Booking.com", "ordered from pepperfry.com"
         if "." in suffix or suffix in self._strong_suffixes:
@@ -3055,17 +3066,24 @@ class ContentFilter:
     # --- shape of the text ---
 
     def _is_shouting(self, post):
+        """Capitals that urge ("CALL NOW", "BEST PRICE") or rant ("CHEAT", "WHY").
+
+        Round 10: capitals alone are how some people type ("FLAT AVAILABLE!!! 1BHK THANE
+        WEST MAJIWADA, 18K, NO BROKERAGE.", dev16), however long the post or many its
+        exclamation marks; such a post goes on to the other rules and the review tier.
+        """
         upper = sum(map(str.isupper, post.text))
         letters = upper + sum(map(str.islower, post.text))
         if letters < self.config.min_letters_for_caps or upper <= self.config.max_caps_ratio * letters:
             return False
-        return not self._is_headline(post)
+        if not self._shouting_words.found_in(post.phrases, post.words):
+            return False
+        return not self._is_urgent_request(post)
 
-    def _is_headline(self, post):
-        """'SPACIOUS 3BHK IN BANJARA HILLS FOR RENT': one short line in capitals that
-        describes a home is a title, as on a classifieds page. One that urges ("CALL
-        NOW", "BEST PRICE"), rants ("CHEAT", "WHY") or exclaims is shouting, and so is
-        anything longer than a headline."""
+    def _is_urgent_request(self, post):
+        """'URGENT: NEED 1BHK IN WAKAD' (round 5): one short line in capitals that asks for
+        a home may say how urgent it is, as a title on a classifieds page. One that
+        exclaims, or runs longer than a headline, is shouting."""
         if "\n" in post.text.strip() or "!" in post.text:
             return False
         words = len(post.text.split())
@@ -3073,9 +3091,6 @@ class ContentFilter:
             facts = _HEADLINE_SEPARATOR_RE.split(post.text)
             if words > _LISTED_HEADLINE_MAX_WORDS or any(len(fact.split()) > _HEADLINE_MAX_WORDS for fact in facts):
                 return False
-        if not self._shouting_words.found_in(post.phrases, post.words):
-            return True
-        # Round 5: a request may say how urgent it is ("URGENT: NEED 1BHK IN WAKAD").
         if not self._request_words.found_in(post.phrases, post.words):
             return False
         phrases = self._urgency_re.sub(" ", post.phrases)

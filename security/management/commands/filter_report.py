@@ -20,7 +20,7 @@ from security.content_filter import ContentFilter, FilterConfig, read_corpus, re
 # to 5; dev7 and dev8 were written for round 6 by two other authors; dev9 was round 6's
 # held-out corpus; dev10 and dev11 were written for round 7 by two other authors; dev12 was
 # round 7's held-out corpus; dev13 and dev14 were written for round 8 by two other authors;
-# dev15 was round 8's held-out corpus),
+# dev15 and dev16 were the held-out corpora of rounds 8 and 9),
 # and the held-out corpus it is never tuned on.
 DEFAULT_CORPORA = (
     "tests/data",
@@ -39,6 +39,7 @@ DEFAULT_CORPORA = (
     "tests/data/dev13",
     "tests/data/dev14",
     "tests/data/dev15",
+    "tests/data/dev16",
     "tests/data/heldout",
 )
 # A corpus is a directory with clean.txt and spam.txt (tests/data has the legacy names).

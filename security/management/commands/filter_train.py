@@ -24,9 +24,13 @@ TUNING_CORPORA = tuple(path for path in DEFAULT_CORPORA if not path.endswith("/h
 # The corpora written by independent authors (150 clean, 150 spam each): the folds of
 # the leave-one-corpus-out run. The legacy pair and dev (the project's own probes) are
 # always trained on.
-AUTHOR_CORPORA = tuple(f"tests/data/dev{number}" for number in range(2, 16))
+AUTHOR_CORPORA = tuple(f"tests/data/dev{number}" for number in range(2, 17))
+# The share of honest posts (of those check() passes) the model may hold, one for each
+# script group. Round 10: the same for both. At 15% for the posts in other scripts (round
+# 9), the leave-one-corpus-out run held 18 of their 123 clean posts to hold 3 of the 4
+# spam posts the rules passed; at 1.5%, 1 clean post and 2 of the 4 spam posts.
 LATIN_TARGET = 0.015
-NON_LATIN_TARGET = 0.15
+NON_LATIN_TARGET = 0.015
 
 
 def load_corpora(base, names):
