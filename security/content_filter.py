@@ -752,8 +752,9 @@ class _Run:
 # --- Profanity ---------------------------------------------------------------------
 
 # A headline in capitals has at most this many words ("SEMI FURNISHED 2BHK IN KHARADI,
-# FLAT 801, READY TO MOVE" has 10); longer text in capitals is shouting. The shape of
-# a title, not a deployment tunable.
+# FLAT 801, READY TO MOVE" has 10). Since round 10 it matters only to a request that says
+# how urgent it is (_is_urgent_request): a longer one is shouting. The shape of a title,
+# not a deployment tunable.
 _HEADLINE_MAX_WORDS = 12
 # Round 4: a title that lists its facts between dashes, bars or commas may run to this
 # many words, each fact no longer than a headline ("DADAR WEST ROOM AVAILABLE — SINGLE
