@@ -76,6 +76,12 @@ def test_posts_only_counts_accepted_posts_under_the_default_limits(tmp_path):
     # Each post from its own address and fingerprint: none meets a per-network ceiling.
     assert run["accepted"] > 0 and set(run["statuses"]) == {"200"}
     assert run["accepted_per_second"] == pytest.approx(run["accepted"] / run["window_seconds"])
+    # Beside it, the stack's ceilings, measured the same way: daphne alone answers more.
+    daphne, django = run["ceilings"]
+    assert "/health" in daphne["name"] and "/api/cooldown" in django["name"]
+    assert set(daphne["statuses"]) == set(django["statuses"]) == {"200"}
+    assert daphne["per_second"] > run["accepted_per_second"] and django["server_cpu_ms"] > 0
+    assert "as often as daphne alone (GET /health/live)" in stdout
 
 
 def test_close_code_is_read_from_a_server_byte_stream():

@@ -72,12 +72,18 @@ def request_bytes(method, host, path, headers=None, body=b"", keep_alive=False):
 async def post_json(host, port, path, payload, headers, source_address, timeout):
     """One POST on a fresh connection from ``source_address``; the time is connect to last byte."""
     body = json.dumps(payload).encode()
+    return await request(host, port, "POST", path, {"Content-Type": "application/json", **headers}, source_address,
+                         timeout, body)
+
+
+async def request(host, port, method, path, headers, source_address, timeout, body=b""):
+    """One request on a fresh connection from ``source_address``; the time is connect to last byte."""
     started = time.monotonic()
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection(host, port, local_addr=(source_address, 0)), timeout
     )
     try:
-        writer.write(request_bytes("POST", f"{host}:{port}", path, {"Content-Type": "application/json", **headers}, body))
+        writer.write(request_bytes(method, f"{host}:{port}", path, headers, body))
         status, data, _ = await asyncio.wait_for(read_response(reader), timeout)
     finally:
         writer.close()

@@ -175,17 +175,34 @@ def format_posts(config, results):
         ("response p50 ms", lambda r: _number(r.response_ms.get("p50"))),
         ("response p99 ms", lambda r: _number(r.response_ms.get("p99"))),
         ("server CPU % (per instance)", lambda r: _per_process(r.server_cpu_percent)),
+        ("server CPU ms per post", lambda r: _number(r.server_cpu_ms_per_post, 2)),
         ("runner (poster) CPU %", lambda r: _number(r.runner_and_machine_cpu_percent[0])),
         (f"machine CPU % (of {CPU_COUNT * PERCENT})", lambda r: _number(r.runner_and_machine_cpu_percent[1])),
         ("  of which not this bench", lambda r: _number(r.not_bench_cpu_percent)),
     ]
+    for index, ceiling in enumerate(results[0].ceilings if results else ()):
+        rows += [
+            (ceiling["name"], lambda r, i=index: ""),
+            ("  answered / s", lambda r, i=index: _number(r.ceilings[i]["per_second"])),
+            ("  server CPU ms per request", lambda r, i=index: _number(r.ceilings[i]["server_cpu_ms"], 2)),
+            ("  response p50 ms", lambda r, i=index: _number(r.ceilings[i]["p50_ms"])),
+            ("  statuses", lambda r, i=index: ", ".join(f"{k}: {v}" for k, v in sorted(r.ceilings[i]["statuses"].items()))),
+        ]
     lines = [
         f"POST /messages for {config.duration:g} s on {config.server_count} instance(s), {config.concurrency} in "
-        "flight, each post on a new connection from its own loopback address with its own fingerprint.",
+        "flight, each post on a new connection from its own loopback address with its own fingerprint; then, for "
+        "the same time and in the same way, two cheaper requests: the ceilings of the stack the post runs on.",
         raised_limits_line(),
         "",
         *_table(results, rows),
     ]
+    for result in results:
+        for ceiling in result.ceilings:
+            if ceiling["per_second"]:
+                lines.append(
+                    f"{result.design}: POST /messages answered {result.accepted_per_second / ceiling['per_second']:.2f}x "
+                    f"as often as {ceiling['name']}"
+                )
     return "\n".join(lines)
 
 

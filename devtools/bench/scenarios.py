@@ -4,7 +4,8 @@
 - ``--slow-readers N``: sockets that stop reading while posts flow; server RSS over
   time and how (and when) each was closed;
 - ``--posts-only``: POST /messages throughput with every security check on, each post
-  from its own loopback address and fingerprint.
+  from its own loopback address and fingerprint; then, as its ceilings, the same loop
+  on /health/live (daphne alone) and /api/cooldown (Django's request cycle).
 """
 
 import asyncio
@@ -309,6 +310,18 @@ class SlowReadersRun(DesignRun):
 # --- --posts-only -------------------------------------------------------------------------------
 
 
+# What the same closed loop gets from two cheaper requests on the same servers, beside
+# the post: the ceilings of the stack it runs on. /health/live is answered by daphne
+# before Django with nothing checked (the floor of any request: accepting a connection,
+# parsing, answering; /health itself asks Redis, the database and the hub);
+# /api/cooldown goes through Django's whole request cycle (every middleware, the
+# identity, the block check) and one Redis read, without the post's writes.
+CEILING_REQUESTS = (
+    ("daphne alone (GET /health/live)", "/health/live"),
+    ("Django's request cycle (GET /api/cooldown)", "/api/cooldown"),
+)
+
+
 @dataclass
 class PostsResult:
     design: str
@@ -321,8 +334,27 @@ class PostsResult:
     accepted_per_second_per_instance: float
     response_ms: dict
     server_cpu_percent: list
+    server_cpu_ms_per_post: float
     runner_and_machine_cpu_percent: list  # [this process, the whole machine]
     not_bench_cpu_percent: float
+    ceilings: list  # one dict per CEILING_REQUESTS entry: name, per_second, server_cpu_ms, p50_ms, statuses
+
+
+@dataclass
+class ClosedLoop:
+    statuses: Counter
+    latencies: list  # seconds, of the 2xx answers
+    cpu: object  # the CpuWindow
+
+    @property
+    def per_second(self):
+        return len(self.latencies) / self.cpu.seconds
+
+    @property
+    def server_cpu_ms(self):
+        """Server CPU per answered request, over all the servers."""
+        answered = len(self.latencies)
+        return sum(self.cpu.server_percent) / 100 * self.cpu.seconds * 1000 / answered if answered else None
 
 
 class PostsOnlyRun(DesignRun):
@@ -333,20 +365,50 @@ class PostsOnlyRun(DesignRun):
             raise BenchError("--posts-only measures Kirb's POST path; the bare design has none.")
         config = self.config
         await asyncio.gather(*(self.post(f"warmup-{n}", n, config.cities[0]) for n in range(len(self.servers))))
+
+        def post(n, server):
+            body = {"message": LONG_MESSAGE.format(n=n), "message_type": MESSAGE_TYPE,
+                    "location": config.cities[n % len(config.cities)]}
+            headers = browser_headers(f"bench-{self.run_id}-post-{n}")
+            return rawhttp.post_json("127.0.0.1", server.port, "/messages", body, headers,
+                                     self.next_source_address(), HEALTH_TIMEOUT_SECONDS * 6)
+
+        posts = await self.closed_loop(post)
+        ceilings = []
+        for name, path in CEILING_REQUESTS:
+            loop = await self.closed_loop(
+                lambda n, server, path=path: rawhttp.request(
+                    "127.0.0.1", server.port, "GET", path, browser_headers(f"bench-{self.run_id}-get-{n}"),
+                    self.next_source_address(), HEALTH_TIMEOUT_SECONDS * 6,
+                )
+            )
+            ceilings.append({"name": name, "per_second": loop.per_second, "server_cpu_ms": loop.server_cpu_ms,
+                             "p50_ms": latency_summary(loop.latencies).get("p50"), "statuses": dict(loop.statuses)})
+        self.check_servers_alive()
+        cpu = posts.cpu
+        return PostsResult(
+            design=self.design, server_count=len(self.servers), concurrency=config.concurrency,
+            window_seconds=cpu.seconds, statuses=dict(posts.statuses), accepted=len(posts.latencies),
+            accepted_per_second=posts.per_second, accepted_per_second_per_instance=posts.per_second / len(self.servers),
+            response_ms=latency_summary(posts.latencies), server_cpu_percent=cpu.server_percent,
+            server_cpu_ms_per_post=posts.server_cpu_ms,
+            runner_and_machine_cpu_percent=[cpu.bench_percent - sum(cpu.server_percent), cpu.machine_percent],
+            not_bench_cpu_percent=cpu.machine_percent - cpu.bench_percent, ceilings=ceilings,
+        )
+
+    async def closed_loop(self, send):
+        """``config.concurrency`` senders for ``config.duration`` seconds, each sending
+        ``send(n, server)`` again as soon as it is answered (servers in turn)."""
+        config = self.config
         statuses, latencies = Counter(), []
         counter = iter(range(1 << 62))
         deadline = time.monotonic() + config.duration
 
-        async def poster():
+        async def sender():
             while time.monotonic() < deadline:
                 n = next(counter)
-                server = self.servers[n % len(self.servers)]
-                body = {"message": LONG_MESSAGE.format(n=n), "message_type": MESSAGE_TYPE,
-                        "location": config.cities[n % len(config.cities)]}
-                headers = browser_headers(f"bench-{self.run_id}-post-{n}")
                 try:
-                    response = await rawhttp.post_json("127.0.0.1", server.port, "/messages", body, headers,
-                                                       self.next_source_address(), HEALTH_TIMEOUT_SECONDS * 6)
+                    response = await send(n, self.servers[n % len(self.servers)])
                 except Exception as error:
                     statuses[type(error).__name__] += 1
                     continue
@@ -355,18 +417,8 @@ class PostsOnlyRun(DesignRun):
                     latencies.append(response.seconds)
 
         with self.cpu_window() as cpu:
-            await asyncio.gather(*(poster() for _ in range(config.concurrency)))
-        self.check_servers_alive()
-        accepted = len(latencies)
-        rate = accepted / cpu.seconds
-        return PostsResult(
-            design=self.design, server_count=len(self.servers), concurrency=config.concurrency,
-            window_seconds=cpu.seconds, statuses=dict(statuses), accepted=accepted, accepted_per_second=rate,
-            accepted_per_second_per_instance=rate / len(self.servers), response_ms=latency_summary(latencies),
-            server_cpu_percent=cpu.server_percent,
-            runner_and_machine_cpu_percent=[cpu.bench_percent - sum(cpu.server_percent), cpu.machine_percent],
-            not_bench_cpu_percent=cpu.machine_percent - cpu.bench_percent,
-        )
+            await asyncio.gather(*(sender() for _ in range(config.concurrency)))
+        return ClosedLoop(statuses, latencies, cpu)
 
 
 RUNS = {SOCKETS_ONLY: SocketsOnlyRun, SLOW_READERS: SlowReadersRun, POSTS_ONLY: PostsOnlyRun}
