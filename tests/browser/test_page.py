@@ -252,19 +252,40 @@ def test_a_held_post_is_shown_to_its_author_as_waiting_and_to_everyone_once_appr
     reader.expect_post(sentinel)
     reader.expect_no_post(text)
 
-    # In a thread of its own, as the admin runs in a server's worker thread: Playwright's
-    # sync API keeps an event loop running in this one, where the broadcast's
-    # async_to_sync cannot run (the post would then arrive only with the hubs' next
-    # check of the event log, HUB_CHECK_SECONDS later).
-    with ThreadPoolExecutor(max_workers=1) as admin_thread:
-        notes = admin_thread.submit(
-            run_action, moderator, "approve_and_publish", [posted["id"]], changelist="admin:chat_heldmessage_changelist"
-        ).result()
+    notes = moderate(moderator, "approve_and_publish", [posted["id"]], changelist="admin:chat_heldmessage_changelist")
     assert notes == ["1 message approved and published."]
     reader.expect_post(text)
     expect(author.card_by_id(posted["id"]).locator(".held-label")).to_have_count(0)
     assert author.card_by_id(posted["id"]).count() == 1
     assert not author.error_texts() and not reader.error_texts()
+
+
+def test_a_post_a_moderator_deletes_and_restores_leaves_and_comes_back_where_it_was(person, servers, moderator):
+    a, b = servers
+    reader = person("reader", city="Pune").open(b)
+    first = Browser(a).post_ok(unique("Single room in Aundh, 9k, near the university circle, girls only"), location="Pune")
+    later = Browser(a).post_ok(unique("1RK in Pashan, 8k, water and electricity included"), location="Pune")
+    reader.expect_post(first["message"])
+    reader.expect_post(later["message"])
+
+    assert moderate(moderator, "delete_and_remove", [first["id"]]) == ["1 message deleted and removed from live feeds."]
+    expect(reader.card_by_id(first["id"])).to_have_count(0)
+
+    notes = moderate(moderator, "restore_and_broadcast", [first["id"]])
+    assert notes == ["1 message restored and broadcast again."]
+    reader.expect_post(first["message"])  # live, without a reload
+    ids = reader.page.locator("#feed .post").evaluate_all("items => items.map(item => item.dataset.id)")
+    assert ids.index(later["id"]) < ids.index(first["id"])  # below the post that came after it
+    assert not reader.error_texts()
+
+
+def moderate(moderator, action, message_ids, **options):
+    """An admin action, from a thread of its own as the admin runs in a server's worker
+    thread: Playwright's sync API keeps an event loop running in the test's thread, where
+    the broadcast's async_to_sync cannot run (the change would then reach the pages only
+    with the hubs' next check of the event log, HUB_CHECK_SECONDS later)."""
+    with ThreadPoolExecutor(max_workers=1) as admin_thread:
+        return admin_thread.submit(run_action, moderator, action, message_ids, **options).result()
 
 
 # --- 4. normal use trips no defence ------------------------------------------------------

@@ -60,7 +60,10 @@ export class Feed {
   addLive(message) {
     this.newestId = message.id;
     if (!this.oldestId) this.oldestId = message.id;
-    const added = this.insert(message, "top", { fresh: true });
+    // The live feed is in order: a post it deleted and now brings again was restored by
+    // a moderator, and goes back where its time puts it.
+    const restored = this.deleted.delete(message.id);
+    const added = this.insert(message, restored ? "by time" : "top", { fresh: !restored });
     if (added) this.pruneAndNotify();
     return added;
   }
@@ -114,8 +117,17 @@ export class Feed {
     if (fresh) item.classList.add("post-fresh");
     this.items.set(message.id, item);
     if (where === "top") this.list.prepend(item);
+    else if (where === "by time") this.list.insertBefore(item, this.firstOlderThan(message.timestamp));
     else this.list.append(item);
     return true;
+  }
+
+  /** The first post shown (newest first) older than ``timestamp``, or null. */
+  firstOlderThan(timestamp) {
+    for (const item of this.list.children) {
+      if (Number(item.querySelector("time")?.dataset.timestamp) < timestamp) return item;
+    }
+    return null;
   }
 
   refreshTimes() {
