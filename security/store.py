@@ -6,6 +6,7 @@ skewed clocks agree on windows. Keys live under ``<REDIS_PREFIX>:sec:``.
 """
 
 import uuid
+from functools import cache
 
 from django.conf import settings
 from django_redis import get_redis_connection
@@ -96,7 +97,12 @@ return redis.call('SCARD', KEYS[1])
 """
 
 
+@cache
 def redis():
+    """One client per process, whatever context asks. Django's cache handler keeps its
+    clients per context, so a request task copied from a context in which nothing had
+    touched Redis yet builds a client of its own (~70 µs). ``manage.py serve`` touches
+    Redis at start-up, so its requests share one anyway; a test or another server may not."""
     return get_redis_connection("default")
 
 
@@ -105,14 +111,13 @@ def key(*parts):
 
 
 def _script(source):
-    registered = {}
+    """``run(keys, args)``: the Lua ``source`` run by EVALSHA (loaded on a miss). The
+    Script object is made for every call (a hash of the source, ~3 µs), so none keeps a
+    client alive: a registry of them by client kept every request's client (~15 KB)
+    where requests had clients of their own."""
 
     def run(keys, args):
-        client = redis()
-        script = registered.get(id(client))
-        if script is None:
-            script = registered[id(client)] = client.register_script(source)
-        return script(keys=keys, args=args)
+        return redis().register_script(source)(keys=keys, args=args)
 
     return run
 

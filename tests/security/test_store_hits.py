@@ -2,9 +2,12 @@
 round trip, step for step what ``hit``, ``distinct_in_window``, a SET NX claim and the
 reads do one by one, stopping at the first refusal."""
 
+import asyncio
+import tracemalloc
 import uuid
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from core.errors import RateLimited
 from security import ratelimit, reputation, shadowban, store
@@ -112,3 +115,30 @@ def test_claim_post_sees_both_kinds_of_shadowban(by):
         shadowban.shadowban_fingerprint(identity.fingerprint, reason=Reason.HONEYPOT, seconds=60)
     assert ratelimit.claim_post(identity)[1] is True
     assert shadowban.is_shadowbanned(identity)
+
+
+def test_requests_share_the_process_client_and_leave_nothing_behind():
+    """Each request runs in a task of its own. Where its context holds no client yet
+    (nothing had touched Redis when it was copied), the scripts must still use the
+    process's client, and keep nothing of the request once it is answered."""
+    key = fresh_key("contexts")
+
+    @sync_to_async(thread_sensitive=False)
+    def request():
+        store.hits([store.Hit(key, limit=10_000, window_ms=60_000)])
+        return store.redis()
+
+    async def requests(count):
+        return [await asyncio.create_task(request()) for _ in range(count)]
+
+    asyncio.run(requests(20))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        clients = asyncio.run(requests(200))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len({id(client) for client in clients}) == 1
+    # A client per request, each kept by the script it ran, grew ~15 KB a request.
+    assert grown < 256 * 1024, f"{grown // 1024} KiB kept by 200 requests"
