@@ -69,6 +69,22 @@ def redis_state(redis_client):
     return State()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, dropped at the end without waiting on connections
+    this process's thread pools still hold (chat.dbpool and the HTTP bridge keep one per
+    thread, as a server does): on PostgreSQL, DROP DATABASE waited for them until the
+    statement timeout cancelled it, and the test database was left behind."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 def _database_url():
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
