@@ -6,6 +6,7 @@ local sockets unchanged. Services call these functions from ``transaction.on_com
 so that a rolled-back post is never broadcast.
 """
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -97,5 +98,28 @@ def publish(event_id, kind, message):
 
 async def _send_to_groups(groups, event):
     layer = get_channel_layer()
-    for group in groups:
-        await layer.group_send(group, dict(event, group=group))
+    try:
+        await asyncio.gather(*(layer.group_send(group, dict(event, group=group)) for group in groups))
+    finally:
+        # After the send, not before: a fan-out to this process's sockets would hold
+        # up the send to every other instance's.
+        hub = _local_hub
+        if hub is not None and hub.loop is asyncio.get_running_loop():
+            hub.take(event)
+
+
+_local_hub = None
+
+
+def attach_local_hub(hub):
+    """Hand this process's events to ``hub`` (chat.hub) as soon as they are sent, so
+    that its sockets need not wait for Redis to bring them back; that copy then
+    arrives as a duplicate, which the hub drops by its event id."""
+    global _local_hub
+    _local_hub = hub
+
+
+def detach_local_hub(hub):
+    global _local_hub
+    if _local_hub is hub:
+        _local_hub = None

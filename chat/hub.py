@@ -8,6 +8,9 @@ and hands each the already-encoded text, which the socket writes without waiting
 (chat.consumers). The hub never awaits a socket, so a slow reader cannot stall the
 others; the server closes a reader that falls too far behind (WS_MAX_UNSENT_BYTES).
 
+An event published in this process is also handed to its hub directly, once sent
+(chat.events.attach_local_hub): the copy the layer brings back is dropped by its id.
+
 Receiving every event (not only its sockets' cities) is what lets the hub sequence
 them: event ids (chat.stream) are gapless in commit order, so the hub dispatches id
 N+1 only after N. An event arriving ahead of a gap waits up to HUB_GAP_WAIT_SECONDS
@@ -139,6 +142,7 @@ class Hub:
             self._joined_at = self.loop.time()
             self.channel, self.next_event_id = channel, next_event_id
             self.state = LIVE
+            events.attach_local_hub(self)
             self._tasks = [
                 asyncio.create_task(self._receive_loop(), name="kirb-hub-receive"),
                 asyncio.create_task(self._check_loop(), name="kirb-hub-check"),
@@ -156,10 +160,7 @@ class Hub:
                 self._check_now.set()
                 await asyncio.sleep(kirb_setting("HUB_RETRY_SECONDS"))
                 continue
-            try:
-                self.on_event(event)
-            except Exception:
-                logger.exception("Hub could not dispatch an event")
+            self.take(event)
 
     async def _check_loop(self):
         while True:
@@ -237,6 +238,14 @@ class Hub:
         if self.next_event_id is None:
             return 0
         return max(self.next_event_id - 1, max(self._ahead, default=0))
+
+    def take(self, event):
+        """``on_event``, a failure logged, not raised: one event that cannot be
+        dispatched must stop neither the receive loop nor a publish."""
+        try:
+            self.on_event(event)
+        except Exception:
+            logger.exception("Hub could not dispatch an event")
 
     def on_event(self, event):
         event_id = event.get("event_id")
@@ -329,6 +338,7 @@ class Hub:
         await self.stop()  # leave the group now rather than after its expiry
 
     async def stop(self):
+        events.detach_local_hub(self)
         for task in self._tasks:
             task.cancel()
         if self._fill_task is not None:

@@ -255,7 +255,8 @@ CACHES = {
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # channels_redis' core layer, its group_send in one round trip (core/channel_layer.py).
+        "BACKEND": "core.channel_layer.KirbChannelLayer",
         "CONFIG": {
             # redis-py 8 times socket reads out after 5 s by default, exactly the
             # channels_redis BZPOPMIN timeout: an idle hub would see spurious timeouts.

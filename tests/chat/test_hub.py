@@ -77,6 +77,36 @@ async def sequencing_scenario():
     await hub.stop()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_hub_takes_its_own_process_events_without_waiting_for_redis_to_bring_them():
+    asyncio.run(local_events_scenario())
+
+
+async def local_events_scenario():
+    await dbpool.run(commit_events, 1, "Pune")  # the log's counter exists: ids follow on from here
+    hub = Hub(asyncio.get_running_loop())
+    socket = RecordingSocket()
+    await hub.join(socket, "")
+    first, second, third, fourth = await dbpool.run(commit_events, 4, "Pune")
+    # Out of the group: Redis brings this hub nothing, yet it has its process's event
+    # once the publish returns.
+    await hub.layer.group_discard(events.ALL_CITIES_GROUP, hub.channel)
+    await events._send_to_groups([events.ALL_CITIES_GROUP], first)
+    assert [e["event_id"] for e in socket.events] == [first["event_id"]]
+    # In the group again: Redis brings a copy of the next one too, which is dropped;
+    # an event published elsewhere (through Redis only) follows.
+    await hub._join_group()
+    await events._send_to_groups([events.ALL_CITIES_GROUP], second)
+    await hub.layer.group_send(events.ALL_CITIES_GROUP, third)
+    await wait_for(lambda: len(socket.events) >= 3)
+    assert [e["event_id"] for e in socket.events] == [e["event_id"] for e in (first, second, third)]
+    # A stopped hub is handed nothing.
+    await hub.stop()
+    await events._send_to_groups([events.ALL_CITIES_GROUP], fourth)
+    assert len(socket.events) == 3
+    hub.leave(socket)
+
+
 def test_the_sweep_releases_sockets_whose_application_ended_without_disconnect():
     asyncio.run(ghost_scenario())
 
