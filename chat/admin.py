@@ -152,7 +152,7 @@ class HeldMessageAdmin(MessageAdmin):
     actions = ["approve_and_publish", "delete_and_remove"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(visibility=Message.Visibility.HELD, is_deleted=False)
+        return super().get_queryset(request).awaiting_review()
 
 
 admin.site.site_header = admin.site.site_title = "Kirb moderation"

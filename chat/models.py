@@ -32,6 +32,10 @@ class MessageQuerySet(models.QuerySet):
             | Q(visibility=Message.Visibility.THROTTLED, poster_ip=identity.ip)
         )
 
+    def awaiting_review(self):
+        """The review queue: held posts nobody has approved or rejected yet."""
+        return self.live().filter(visibility=Message.Visibility.HELD)
+
     def in_city(self, city_key):
         """Posts of one city (by ``chat.cities.city_key``); every city for ""."""
         return self.filter(city_key=city_key) if city_key else self
@@ -89,6 +93,10 @@ class Message(models.Model):
             # "Latest N in a city" and "all cities" history, and since= replay.
             models.Index(fields=["city_key", "created_at"], name="message_city_latest"),
             models.Index(fields=["created_at", "id"], name="message_latest"),
+            # The review queue (awaiting_review), read at every scrape of /metrics.
+            models.Index(
+                fields=["created_at"], name="message_review_queue", condition=Q(visibility="held", is_deleted=False)
+            ),
         ]
 
     def __str__(self):

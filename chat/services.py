@@ -9,6 +9,7 @@ import logging
 import uuid
 
 from django.db import transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from chat import events, stats, stream
@@ -216,3 +217,13 @@ def recent_message_counts(hours=24):
         "public": recent.live().filter(visibility=Message.Visibility.PUBLIC).count(),
         "deleted": recent.filter(is_deleted=True).count(),
     }
+
+
+def measure_review_queue():
+    """Set the review queue's gauges from the database: a held post is seen by its
+    author only until a moderator decides, so a queue left waiting is an outage of
+    its own (deploy/prometheus/alerts.yml, KirbReviewQueueWaiting)."""
+    queue = Message.objects.awaiting_review().aggregate(posts=Count("id"), oldest=Min("created_at"))
+    metrics.review_queue_posts.set(queue["posts"])
+    waited = timezone.now() - queue["oldest"] if queue["oldest"] else datetime.timedelta()
+    metrics.review_queue_oldest_age_seconds.set(max(0.0, waited.total_seconds()))

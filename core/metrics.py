@@ -91,6 +91,14 @@ stream_recoveries_total = Counter(
 # Exported at 0 from the start, so that an alert on its increase sees the first one.
 for _lost in ("membership", "enforcement"):
     stream_recoveries_total.labels(lost=_lost)
+review_queue_posts = Gauge(
+    "kirb_review_queue_posts",
+    "Held posts awaiting a moderator's decision (the database's review queue, read at each scrape).",
+)
+review_queue_oldest_age_seconds = Gauge(
+    "kirb_review_queue_oldest_age_seconds",
+    "How long the oldest held post has awaited a decision; 0 when none does (read at each scrape).",
+)
 stream_recovering = Gauge(
     "kirb_stream_recovering",
     "1 while this instance knows it cannot deliver live events (re-joining the channel layer).",

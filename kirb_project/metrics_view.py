@@ -13,15 +13,20 @@ The Django view below keeps the same rule for anything that reaches /metrics thr
 Django itself (the test client, a WSGI server).
 """
 
+import asyncio
 import hmac
 import json
 import os
 
 import prometheus_client
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse
 from prometheus_client import multiprocess
 
+from chat import services
+from core import dbpool, outages
+from core.conf import kirb_setting
 from core.errors import PolicyViolation, error_response
 from security.identity import client_ip, ip_in_networks, request_peer_and_headers, scope_peer_and_headers
 
@@ -61,6 +66,10 @@ class MetricsEndpoint:
         if scope["type"] != "http" or scope["path"] != PATH:
             return await self.app(scope, receive, send)
         if allowed(*scope_peer_and_headers(scope)):
+            try:
+                await asyncio.wait_for(dbpool.run(measure_database), kirb_setting("HEALTH_TIMEOUT_SECONDS"))
+            except asyncio.TimeoutError:
+                outages.database.failed(TimeoutError("no answer from the database in time for /metrics"))
             status, (body, content_type) = 200, exposition()
         else:
             status, body, content_type = _REFUSAL.status, json.dumps(_REFUSAL.as_dict()).encode(), "application/json"
@@ -74,8 +83,21 @@ class MetricsEndpoint:
         await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
 
 
+def measure_database():
+    """Read the gauges that describe the database, not this process (the review
+    queue), for this scrape. An unreachable database leaves them at their last values:
+    the scrape is still answered, and the database's own alerts speak."""
+    try:
+        services.measure_review_queue()
+    except DatabaseError as error:
+        outages.database.failed(error)
+    else:
+        outages.database.recovered()
+
+
 def metrics(request):
     if not allowed(*request_peer_and_headers(request)):
         return error_response(_REFUSAL)
+    measure_database()
     body, content_type = exposition()
     return HttpResponse(body, content_type=content_type)

@@ -268,6 +268,9 @@ def test_stopped_postgres_refuses_posts_quickly_and_service_returns_without_rest
     refused = Browser(server)  # a post refused while the database is down...
     response = refused.post("Room for a retry near the metro, family preferred", location="Pune")
     assert response.status_code == 503 and response.json()["error"] == "database_unavailable", response.text
+    scraped_at = time.monotonic()  # /metrics still answers, the review queue's gauges at their last values
+    assert ("kirb_review_queue_posts", frozenset()) in scrape(server)
+    assert time.monotonic() - scraped_at < ANSWER_BUDGET_SECONDS
     time.sleep(DOWN_SECONDS / 2)
     private_postgres.start()
     started_at = time.monotonic()

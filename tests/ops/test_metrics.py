@@ -1,9 +1,14 @@
 """/metrics: each Kirb metric moves by what a scripted scenario does; access is restricted."""
 
+import datetime
+
 import httpx
 import pytest
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from chat import services
+from chat.models import Message
 from tests.clients import Browser, Socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,6 +35,24 @@ def moved_in_all_labels(before, after, name):
     return sum(value for (n, _), value in after.items() if n == name) - sum(
         value for (n, _), value in before.items() if n == name
     )
+
+
+def review_queue(samples):
+    """``(posts, oldest age in seconds)`` of the review queue, as scraped."""
+    return samples[("kirb_review_queue_posts", frozenset())], samples[("kirb_review_queue_oldest_age_seconds", frozenset())]
+
+
+def test_the_review_queue_is_read_from_the_database_at_each_scrape(start_server, held_text):
+    server = start_server()
+    assert review_queue(scrape(server)) == (0, 0)
+    held = Browser(server).post_ok(held_text)
+    assert held["held_for_review"]
+    # Two hours old: the age is the database's, not this process's (which never saw it).
+    Message.objects.filter(id=held["id"]).update(created_at=timezone.now() - datetime.timedelta(hours=2))
+    posts, age = review_queue(scrape(server))
+    assert posts == 1 and 7200 <= age < 7200 + 60
+    services.approve_message(Message.objects.get(id=held["id"]))
+    assert review_queue(scrape(server)) == (0, 0)
 
 
 def test_each_kirb_metric_moves_by_the_scenario(start_server):
