@@ -25,8 +25,6 @@ def run_action(client, action, message_ids, changelist=MESSAGES):
     return [str(m) for m in client.get(response["Location"]).context["messages"]]
 
 
-
-
 def listed(response):
     return [str(message.id) for message in response.context["cl"].result_list]
 
