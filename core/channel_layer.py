@@ -2,14 +2,13 @@
 
 Every post reaches the hubs (chat.hub) through one group_send. channels_redis makes
 it four sequential commands (drop expired members, read the members, drop expired
-messages, then a script that queues the message for each member): about 1.2 ms of a
-post's way to the sockets of every instance (docs/BENCHMARKS.md, "The way to the
-first socket"). Here the members read last time are sent along with the queued
-messages in one script, which delivers only if the group still has exactly those
-members, and otherwise returns the members it has; the send is then prepared again
-for them. Hubs join and leave rarely, so in the steady state a group_send is one
-round trip. What Redis holds, and what each member receives, is what channels_redis'
-own group_send would have written.
+messages, then a script that queues the message for each member): 0.64 ms where one
+round trip takes 0.19 (docs/BENCHMARKS.md, "The way to the first socket"). Here the
+members read last time are sent along with the queued messages in one script, which
+delivers only if the group still has exactly those members, and otherwise returns the
+members it has; the send is then prepared again for them. Hubs join and leave
+rarely, so in the steady state a group_send is one round trip. What Redis holds, and
+what each member receives, is what channels_redis' own group_send would have written.
 """
 
 import logging
