@@ -244,11 +244,14 @@ def test_stats_are_cached_so_a_render_loop_costs_no_queries(start_server):
     first = client.http.get("/api/stats/cities?current_city=Pune")
     assert first.status_code == 200 and first.headers["Cache-Control"] == "public, max-age=30"
     assert client.http.get("/api/stats/daily").headers["Cache-Control"] == "public, max-age=30"
+    # A scrape reads the review queue: first the queries of one scrape alone.
+    earlier = scrape(server)
     before = scrape(server)
+    scrape_alone = moved_in_all_labels(earlier, before, "django_db_execute_total")
     for _ in range(100):
         assert client.http.get("/api/stats/cities?current_city=Pune").json() == first.json()
     after = scrape(server)
-    assert moved_in_all_labels(before, after, "django_db_execute_total") == 0
+    assert moved_in_all_labels(before, after, "django_db_execute_total") == scrape_alone
     assert moved_in_all_labels(before, after, "django_http_requests_total_by_view_transport_method_total") >= 100
 
 
