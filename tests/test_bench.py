@@ -1,5 +1,6 @@
 """The benchmark command runs end to end on real servers and counts what it claims."""
 
+import asyncio
 import json
 import os
 import struct
@@ -8,6 +9,7 @@ import sys
 
 import pytest
 
+from devtools.bench.clients import BROWSER_USER_AGENT, ClientProcess, RecordingSocket
 from devtools.bench.scenarios import close_code
 from devtools.instances import BASE_DIR
 from tests.settings import TEST_ENV
@@ -90,3 +92,32 @@ def test_close_code_is_read_from_a_server_byte_stream():
     assert close_code(text + close) == 4408
     assert close_code(text) is None
     assert close_code(b"\x81\x7e" + struct.pack("!H", 200) + b"x" * 200 + close) == 4408
+
+
+def test_a_client_socket_records_each_frame_once_and_the_close_code_the_server_sent():
+    asyncio.run(recording_scenario())
+
+
+async def recording_scenario():
+    from websockets.asyncio.server import serve
+
+    handshake = {}
+
+    async def server_side(connection):
+        handshake["user agent"] = connection.request.headers.get("User-Agent")
+        await connection.send(json.dumps({"id": "first"}))  # a /ws message object
+        envelope = json.dumps({"type": "message", "data": {"id": "second"}, "event_id": 2})
+        await connection.send([envelope[:10], envelope[10:30], envelope[30:]])  # in three fragments
+        await connection.send(json.dumps({"id": "first"}))  # again
+        await connection.send(json.dumps({"type": "notice", "data": {"code": "pong"}}))
+        await connection.close(4408, "too far behind")
+
+    async with serve(server_side, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        client = ClientProcess({"sockets": [], "result_path": ""})
+        socket = await RecordingSocket.open(client, f"ws://127.0.0.1:{port}/ws?fp=x", "127.0.0.1", timeout=5)
+        await asyncio.wait_for(socket.lost, 5)
+    assert sorted(client.arrivals) == ["first", "second"] and client.frames == 2
+    assert client.duplicates == 1 and client.other_frames == 1
+    assert client.closed == {"4408": 1}
+    assert handshake["user agent"] == BROWSER_USER_AGENT

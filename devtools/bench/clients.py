@@ -2,9 +2,17 @@
 
 Thousands of sockets are more than one asyncio loop in the runner could read while it
 also posts and samples, so they live in client processes (``python -m
-devtools.bench.clients CONFIG``), one loop each with the ``websockets`` client, that
-record when each frame arrives. Latency is "POST sent (runner) -> frame received
-(client)": both read CLOCK_MONOTONIC, which Linux shares between processes.
+devtools.bench.clients CONFIG``), one loop each, that record when each frame arrives.
+Latency is "POST sent (runner) -> frame received (client)": both read
+CLOCK_MONOTONIC, which Linux shares between processes.
+
+The clients share the machine's cores with the servers they measure, so what they
+spend per frame is time a server may not have, and a fan-out to thousands of
+sockets is over only once they have read it. Each socket is therefore read by
+``websockets``' sans-I/O protocol right where the bytes arrive (``RecordingSocket``),
+without the ``websockets`` asyncio client's queue and task wake-up per frame: a
+quarter less CPU per frame, and each arrival is timed when its bytes are read rather
+than when a task gets round to it (docs/BENCHMARKS.md, "The bench's own clients").
 
 Also here, since the soak's sockets and posts use them too: how a bench client looks
 like a browser (User-Agent, fingerprint header, WebSocket options) and how a frame's
@@ -20,6 +28,11 @@ from collections import Counter, defaultdict
 from urllib.parse import urlencode
 
 import psutil
+from websockets.client import ClientProtocol
+from websockets.frames import Opcode
+from websockets.http11 import Response
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from devtools.bench.config import BenchError
 from devtools.bench.rawhttp import SOCKET_ADDRESS_BLOCK, loopback_address
@@ -110,20 +123,16 @@ class ClientProcess:
 
     async def run(self):
         limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
-        readers = []
 
         async def open_one(index, url, source_address):
             async with limit:
                 try:
-                    connection = await connect_like_a_browser(
-                        url, CONNECT_TIMEOUT_SECONDS, local_addr=(source_address, 0)
-                    )
+                    connection = await RecordingSocket.open(self, url, source_address, CONNECT_TIMEOUT_SECONDS)
                 except Exception as error:
                     self.failed.append(index)
                     self.errors[f"{type(error).__name__}: {error}"] += 1
                     return
             self.connections[index] = connection
-            readers.append(asyncio.create_task(self.read(connection)))
 
         await asyncio.gather(*(open_one(*socket) for socket in self.sockets))
         # Thousands of open connections are ~100 tracked objects each: a full collection
@@ -137,7 +146,6 @@ class ClientProcess:
         self.stopping = True
         progress.cancel()
         await asyncio.gather(*(connection.close() for connection in self.connections.values()), return_exceptions=True)
-        await asyncio.gather(*readers, return_exceptions=True)
         with open(self.result_path, "w") as result:
             json.dump(
                 {
@@ -156,31 +164,105 @@ class ClientProcess:
             if line.strip() == "stop":
                 return
 
-    async def read(self, connection):
-        from websockets.exceptions import ConnectionClosed
-
-        seen = set()
-        try:
-            async for frame in connection:
-                arrived = time.monotonic()
-                message_id = frame_message_id(frame)
-                if message_id is None:
-                    self.other_frames += 1
-                elif message_id in seen:
-                    self.duplicates += 1
-                else:
-                    seen.add(message_id)
-                    self.arrivals[message_id].append(arrived)
-                    self.frames += 1
-        except ConnectionClosed:
-            pass
-        if not self.stopping:
-            self.closed[str(connection.close_code)] += 1
+    def record(self, frame, arrived, seen):
+        """A text frame a socket received at ``arrived``; ``seen``: that socket's ids."""
+        message_id = frame_message_id(frame)
+        if message_id is None:
+            self.other_frames += 1
+        elif message_id in seen:
+            self.duplicates += 1
+        else:
+            seen.add(message_id)
+            self.arrivals[message_id].append(arrived)
+            self.frames += 1
 
     async def report_progress(self):
         while True:
             self.emit("progress", frames=self.frames, closed=sum(self.closed.values()))
             await asyncio.sleep(PROGRESS_INTERVAL_SECONDS)
+
+
+class RecordingSocket(asyncio.Protocol):
+    """One socket of a client process: a browser's handshake (``connect_like_a_browser``'s
+    headers and options), then each text frame recorded as its bytes are parsed."""
+
+    def __init__(self, client, url):
+        self.client = client
+        self.protocol = ClientProtocol(parse_uri(url), max_size=MAX_FRAME_BYTES)
+        self.request = self.protocol.connect()
+        self.request.headers["User-Agent"] = BROWSER_USER_AGENT
+        self.transport = None
+        self.seen = set()
+        self.fragments = []
+        loop = asyncio.get_running_loop()
+        self.opened, self.lost = loop.create_future(), loop.create_future()
+
+    @classmethod
+    async def open(cls, client, url, source_address, timeout):
+        uri = parse_uri(url)
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout):
+            transport, socket = await loop.create_connection(
+                lambda: cls(client, url), uri.host, uri.port, local_addr=(source_address, 0)
+            )
+            try:
+                await socket.opened
+            except BaseException:
+                transport.abort()
+                raise
+        return socket
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.protocol.send_request(self.request)
+        self.send_pending()
+
+    def data_received(self, data):
+        arrived = time.monotonic()
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Response):
+                if self.protocol.handshake_exc is None:
+                    self.opened.set_result(None)
+                else:
+                    self.opened.set_exception(self.protocol.handshake_exc)
+            elif event.opcode is Opcode.TEXT or (event.opcode is Opcode.CONT and self.fragments):
+                self.fragments.append(event.data)
+                if event.fin:
+                    self.client.record(b"".join(self.fragments).decode(), arrived, self.seen)
+                    self.fragments = []
+        self.send_pending()
+
+    def send_pending(self):
+        """What the protocol has to send: a pong, a close frame, or EOF (an empty chunk)."""
+        for chunk in self.protocol.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+    def eof_received(self):
+        self.protocol.receive_eof()
+        self.send_pending()
+
+    def connection_lost(self, exc):
+        self.protocol.receive_eof()  # idempotent; without a close frame the code is 1006
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionError("closed during the handshake"))
+        if not self.client.stopping:
+            self.client.closed[str(self.protocol.close_code)] += 1
+        self.lost.set_result(None)
+
+    async def close(self):
+        """The close handshake, as a browser closes a page; aborted after CLOSE_TIMEOUT_SECONDS."""
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(1000)
+            self.send_pending()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.lost), CLOSE_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            self.transport.abort()
+            await self.lost
 
 
 def client_main(config_path):
